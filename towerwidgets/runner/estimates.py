@@ -1,0 +1,192 @@
+"""Duration and cost estimates for a quick test, shown before it starts.
+
+Light on purpose: the widgets import this module on every config change, so it uses only
+the standard library and reads the configs by attribute (pydantic models) or key (dicts).
+It never imports TensorFlow, pandas or the store.
+
+The local model is calibrated on this project's benchmark machine (2 cores, see
+BENCHMARKS.md); Vertex AI figures come from the price table below (public list prices,
+us-central1, on-demand) plus a fixed pipeline start-up overhead.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+from typing import Any
+
+__all__ = [
+    "MACHINE_PRICES",
+    "VERTEX_PIPELINE_FEE_USD",
+    "Estimate",
+    "estimate_quick_test",
+    "format_duration",
+]
+
+# USD per hour, Vertex AI custom training, us-central1 list prices (CPU machine types),
+# with a relative speed factor against the local reference machine (2 cores).
+MACHINE_PRICES: dict[str, dict[str, float]] = {
+    "local": {"usd_per_hour": 0.0, "speed": 1.0, "overhead_s": 0.0},
+    "n1-standard-4": {"usd_per_hour": 0.2185, "speed": 1.6, "overhead_s": 420.0},
+    "n1-standard-8": {"usd_per_hour": 0.4370, "speed": 2.6, "overhead_s": 420.0},
+    "n1-standard-16": {"usd_per_hour": 0.8741, "speed": 3.8, "overhead_s": 420.0},
+    "n1-highmem-8": {"usd_per_hour": 0.5442, "speed": 2.6, "overhead_s": 420.0},
+    "e2-standard-8": {"usd_per_hour": 0.3097, "speed": 2.4, "overhead_s": 420.0},
+    "n1-standard-8+t4": {"usd_per_hour": 0.8395, "speed": 5.0, "overhead_s": 480.0},
+}
+
+# Vertex AI Pipelines charges a flat fee per pipeline run.
+VERTEX_PIPELINE_FEE_USD = 0.03
+
+# Local cost model (seconds), calibrated on the 2-core benchmark machine.
+_WORKER_START_S = 9.0  # interpreter + TensorFlow/TFRS/tft import
+_TRANSFORM_FIXED_S = 12.0  # Beam DirectRunner pipeline set-up, TFT analyzers
+_TRANSFORM_PER_ROW_FEATURE_S = 2.2e-6
+_TRAIN_PER_EXAMPLE_PARAM_S = 4.0e-10  # forward+backward per example per dense parameter
+_TRAIN_PER_EXAMPLE_S = 4.0e-6  # embedding lookups, input pipeline
+_TRAIN_PER_STEP_S = 0.01
+_EVAL_PER_ROW_S = 2.0e-6
+_EXPORT_S = 6.0
+_DEFAULT_ROWS = 100_000
+
+
+@dataclass(frozen=True)
+class Estimate:
+    """A duration and cost estimate, with the one-line text the UI shows."""
+
+    seconds: float
+    cost_usd: float
+    text: str
+    machine: str = "local"
+    breakdown: dict[str, float] = field(default_factory=dict)
+
+
+def _get(obj: Any, name: str, default: Any = None) -> Any:
+    if obj is None:
+        return default
+    if isinstance(obj, dict):
+        return obj.get(name, default)
+    return getattr(obj, name, default)
+
+
+def _dense_params(layers: Any, input_dim: int) -> tuple[int, int]:
+    total, prev = 0, input_dim
+    for layer in layers or []:
+        if _get(layer, "type") == "dense":
+            units = int(_get(layer, "units", 0) or 0)
+            total += prev * units + units
+            prev = units
+    return total, prev
+
+
+def _feature_count(feature_config: Any) -> int:
+    count = 0
+    for side in ("buyer_features", "product_features", "crosses", "cross_features"):
+        value = _get(feature_config, side)
+        if isinstance(value, list | tuple):
+            count += len(value)
+    return max(count, 2)
+
+
+def _tensor_dims(feature_config: Any) -> tuple[int, int]:
+    dims = []
+    for name, default in (("buyer_tensor_dim", 64), ("product_tensor_dim", 64)):
+        try:
+            value = _get(feature_config, name)
+            value = value() if callable(value) else value
+            dims.append(int(value) if value else default)
+        except Exception:
+            dims.append(default)
+    return dims[0], dims[1]
+
+
+def format_duration(seconds: float) -> str:
+    """'~45 s', '~3 min', '~1 h 20 min'."""
+    seconds = max(0.0, float(seconds))
+    if seconds < 90:
+        return f"~{max(1, round(seconds / 5) * 5 if seconds > 10 else round(seconds))} s"
+    minutes = seconds / 60
+    if minutes < 90:
+        return f"~{round(minutes)} min"
+    hours, rest = divmod(round(minutes), 60)
+    return f"~{hours} h {rest} min" if rest else f"~{hours} h"
+
+
+def estimate_quick_test(
+    feature_config: Any,
+    model_config: Any,
+    n_rows: int | None = None,
+    epochs: int | None = None,
+    batch_size: int | None = None,
+    machine: str = "local",
+    transform_cached: bool = False,
+) -> Estimate:
+    """Estimate how long a quick test takes and what it costs on ``machine``.
+
+    ``n_rows`` is the number of interaction rows (default 100,000 when unknown);
+    ``epochs``/``batch_size`` default to the ModelConfig's values. ``machine`` is
+    ``"local"`` (cost 0) or a key of :data:`MACHINE_PRICES` (Vertex AI).
+    """
+    if machine not in MACHINE_PRICES:
+        known = ", ".join(sorted(MACHINE_PRICES))
+        raise ValueError(f"Unknown machine type {machine!r}; choose one of: {known}")
+    price = MACHINE_PRICES[machine]
+    rows = int(n_rows) if n_rows else _DEFAULT_ROWS
+    epochs = int(epochs or _get(model_config, "epochs", 5) or 5)
+    batch_size = int(batch_size or _get(model_config, "batch_size", 4096) or 4096)
+    buyer_dim, product_dim = _tensor_dims(feature_config)
+
+    params = 0
+    p, buyer_out = _dense_params(_get(model_config, "buyer_tower_layers"), buyer_dim)
+    params += p
+    if not _get(model_config, "share_tower_weights", False):
+        p, _ = _dense_params(_get(model_config, "product_tower_layers"), product_dim)
+        params += p
+    model_type = _get(model_config, "model_type", "retrieval") or "retrieval"
+    if model_type in ("ranking", "multitask"):
+        emb = int(_get(model_config, "output_embedding_dim", buyer_out) or buyer_out or 32)
+        p, _ = _dense_params(_get(model_config, "rating_head_layers"), 2 * emb)
+        params += p
+
+    train_rows = 0.8 * rows
+    steps = math.ceil(train_rows / batch_size) * epochs
+    train_s = (
+        train_rows * epochs * (_TRAIN_PER_EXAMPLE_S + params * _TRAIN_PER_EXAMPLE_PARAM_S)
+        + steps * _TRAIN_PER_STEP_S
+    )
+    n_features = _feature_count(feature_config)
+    transform_s = (
+        0.0
+        if transform_cached
+        else _TRANSFORM_FIXED_S + rows * n_features * _TRANSFORM_PER_ROW_FEATURE_S
+    )
+    eval_s = epochs * 0.2 * rows * _EVAL_PER_ROW_S + 1.0
+    breakdown = {
+        "start": _WORKER_START_S,
+        "transform": transform_s,
+        "train": train_s,
+        "evaluate": eval_s,
+        "export": _EXPORT_S,
+    }
+    compute_s = sum(breakdown.values()) / price["speed"]
+    seconds = compute_s + price["overhead_s"]
+    breakdown = {k: round(v / price["speed"], 2) for k, v in breakdown.items()}
+    breakdown["overhead"] = price["overhead_s"]
+
+    if machine == "local":
+        cost = 0.0
+        text = f"Estimated duration: {format_duration(seconds)} (local, no cost)"
+    else:
+        cost = price["usd_per_hour"] * seconds / 3600 + VERTEX_PIPELINE_FEE_USD
+        cost = math.ceil(cost * 100) / 100
+        text = (
+            f"Estimated duration: {format_duration(seconds)} • "
+            f"Estimated cost: ~${cost:.2f} ({machine})"
+        )
+    return Estimate(
+        seconds=round(seconds, 1),
+        cost_usd=cost,
+        text=text,
+        machine=machine,
+        breakdown=breakdown,
+    )
