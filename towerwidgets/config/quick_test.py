@@ -1,0 +1,139 @@
+"""QuickTest: one run of the generated modules on data, with everything it did recorded."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import TYPE_CHECKING, Any, Literal
+
+from pydantic import Field
+
+from towerwidgets.config.base import StoredModel
+from towerwidgets.config.feature_config import FeatureConfig
+from towerwidgets.config.model_config import ModelConfig
+from towerwidgets.errors import InvalidTransitionError
+
+if TYPE_CHECKING:
+    import pandas as pd
+
+Status = Literal["pending", "running", "completed", "failed", "cancelled"]
+STAGES = ("validate", "prepare data", "transform", "train", "evaluate", "export", "done")
+FINAL_STATUSES = ("completed", "failed", "cancelled")
+# pending -> running -> completed | failed | cancelled. A pending test may also fail to start
+# (its worker could not be launched) or be cancelled before it starts.
+TRANSITIONS: dict[str, tuple[str, ...]] = {
+    "pending": ("running", "failed", "cancelled"),
+    "running": ("completed", "failed", "cancelled"),
+    "completed": (),
+    "failed": (),
+    "cancelled": (),
+}
+
+
+class QuickTest(StoredModel):
+    """The spec's QuickTest, plus snapshots of both configs and per-epoch metrics."""
+
+    # configuration references (None when a config was never stored) and snapshots
+    feature_config_id: int | None = None
+    model_config_id: int | None = None
+    feature_config_snapshot: dict[str, Any] = Field(default_factory=dict)
+    model_config_snapshot: dict[str, Any] = Field(default_factory=dict)
+
+    # runtime configuration
+    rating_column: str = ""
+    epochs_override: int | None = Field(default=None, ge=1)
+    batch_size_override: int | None = Field(default=None, ge=1)
+    learning_rate_override: float | None = Field(default=None, gt=0)
+
+    # status tracking
+    status: Status = "pending"
+    vertex_pipeline_id: str = ""
+    current_stage: str = ""
+    progress_percent: int = Field(default=0, ge=0, le=100)
+    stage_history: list[dict[str, Any]] = Field(default_factory=list)
+    backend: str = "local"
+    owner_pid: int | None = None
+    worker_pid: int | None = None
+
+    # results
+    loss: float | None = None
+    recall_at_10: float | None = None
+    recall_at_50: float | None = None
+    recall_at_100: float | None = None
+    rmse: float | None = None
+    mae: float | None = None
+    epoch_metrics: list[dict[str, Any]] = Field(default_factory=list)
+    vocabulary_stats: dict[str, Any] = Field(default_factory=dict)
+    warnings: list[str] = Field(default_factory=list)
+    export_path: str = ""
+    trainer_code: str = ""
+    transform_code: str = ""
+    seed: int | None = None
+    split: dict[str, Any] = Field(default_factory=dict)
+    data_fingerprint: str = ""
+
+    # cost and duration
+    duration_seconds: int | None = None
+    estimated_duration_seconds: int | None = None
+    cost_usd: float | None = None
+
+    # error information
+    error_message: str = ""
+    error_stage: str = ""
+
+    started_at: datetime | None = None
+    completed_at: datetime | None = None
+
+    def __setattr__(self, name: str, value: Any) -> None:
+        if name == "status" and value != self.status:
+            allowed = TRANSITIONS.get(self.status, ())
+            if value not in allowed:
+                raise InvalidTransitionError(
+                    f"A quick test cannot go from {self.status!r} to {value!r}; from "
+                    f"{self.status!r} it can go to: {', '.join(allowed) or 'nothing (final)'}"
+                )
+        super().__setattr__(name, value)
+
+    @property
+    def is_finished(self) -> bool:
+        return self.status in FINAL_STATUSES
+
+    # ── the spec's helpers ──────────────────────────────────────────────────────────────
+
+    @property
+    def model_config_obj(self) -> ModelConfig:
+        """The ModelConfig as it was when the test started."""
+        return ModelConfig.from_dict(self.model_config_snapshot)
+
+    @property
+    def feature_config_obj(self) -> FeatureConfig:
+        return FeatureConfig.from_dict(self.feature_config_snapshot)
+
+    def get_effective_epochs(self) -> int:
+        """Epochs to use: the override, else the model config's default."""
+        return self.epochs_override or int(self.model_config_snapshot.get("epochs", 5))
+
+    def get_effective_batch_size(self) -> int:
+        return self.batch_size_override or int(self.model_config_snapshot.get("batch_size", 4096))
+
+    def get_effective_learning_rate(self) -> float:
+        return self.learning_rate_override or float(
+            self.model_config_snapshot.get("learning_rate", 0.1)
+        )
+
+    @property
+    def metrics(self) -> pd.DataFrame:
+        """Per-epoch metrics, one row per epoch."""
+        import pandas as pd
+
+        columns = ["epoch", "loss", "val_loss", "recall_at_10", "recall_at_50", "recall_at_100"]
+        columns += ["rmse", "mae"]
+        frame = pd.DataFrame(self.epoch_metrics)
+        if frame.empty:
+            return pd.DataFrame(columns=columns)
+        ordered = [c for c in columns if c in frame.columns]
+        return frame[ordered + [c for c in frame.columns if c not in ordered]]
+
+    def title(self) -> str:
+        fc = self.feature_config_snapshot.get("name") or "?"
+        mc = self.model_config_snapshot.get("name") or "?"
+        return f"{fc} + {mc}"
