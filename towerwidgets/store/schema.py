@@ -1,0 +1,128 @@
+"""Tables of the store and the upgrades from older schema versions.
+
+Each record's full JSON lives in ``data``; the other columns exist to query and order by.
+Version history:
+  0 — feature_configs, model_configs, quick_tests (epoch metrics inside quick_tests.data),
+      no meta table.
+  1 — adds ``meta`` (schema version), ``quick_test_epochs`` (one row per epoch) and the
+      owner/worker pid columns used to find interrupted quick tests.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+
+import sqlalchemy as sa
+from sqlalchemy.engine import Connection
+
+SCHEMA_VERSION = 1
+
+metadata = sa.MetaData()
+
+meta = sa.Table(
+    "meta",
+    metadata,
+    sa.Column("key", sa.String(64), primary_key=True),
+    sa.Column("value", sa.Text, nullable=False),
+)
+
+feature_configs = sa.Table(
+    "feature_configs",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column("name", sa.String(255), nullable=False),
+    sa.Column("data", sa.Text, nullable=False),
+    sa.Column("created_at", sa.DateTime, nullable=False),
+    sa.Column("updated_at", sa.DateTime, nullable=False, index=True),
+)
+
+model_configs = sa.Table(
+    "model_configs",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column("name", sa.String(255), nullable=False),
+    sa.Column("model_type", sa.String(20), nullable=False),
+    sa.Column("data", sa.Text, nullable=False),
+    sa.Column("created_at", sa.DateTime, nullable=False),
+    sa.Column("updated_at", sa.DateTime, nullable=False, index=True),
+)
+
+quick_tests = sa.Table(
+    "quick_tests",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column(
+        "feature_config_id",
+        sa.Integer,
+        sa.ForeignKey("feature_configs.id", ondelete="CASCADE"),
+        nullable=True,
+        index=True,
+    ),
+    sa.Column(
+        "model_config_id",
+        sa.Integer,
+        sa.ForeignKey("model_configs.id", ondelete="CASCADE"),
+        nullable=True,
+        index=True,
+    ),
+    sa.Column("status", sa.String(20), nullable=False, index=True),
+    sa.Column("data", sa.Text, nullable=False),
+    sa.Column("created_at", sa.DateTime, nullable=False, index=True),
+    sa.Column("updated_at", sa.DateTime, nullable=False),
+    sa.Column("owner_pid", sa.Integer, nullable=True),
+    sa.Column("worker_pid", sa.Integer, nullable=True),
+)
+
+quick_test_epochs = sa.Table(
+    "quick_test_epochs",
+    metadata,
+    sa.Column(
+        "quick_test_id",
+        sa.Integer,
+        sa.ForeignKey("quick_tests.id", ondelete="CASCADE"),
+        primary_key=True,
+    ),
+    sa.Column("epoch", sa.Integer, primary_key=True),
+    sa.Column("data", sa.Text, nullable=False),
+)
+
+
+def read_version(conn: Connection) -> int | None:
+    """The stored schema version; None for an empty database."""
+    names = set(sa.inspect(conn).get_table_names())
+    if not names:
+        return None
+    if "meta" not in names:
+        return 0
+    value = conn.execute(sa.select(meta.c.value).where(meta.c.key == "schema_version")).scalar()
+    return int(value) if value is not None else 0
+
+
+def write_version(conn: Connection, version: int) -> None:
+    conn.execute(sa.delete(meta).where(meta.c.key == "schema_version"))
+    conn.execute(sa.insert(meta).values(key="schema_version", value=str(version)))
+
+
+def _upgrade_0_to_1(conn: Connection) -> None:
+    meta.create(conn, checkfirst=True)
+    conn.exec_driver_sql("ALTER TABLE quick_tests ADD COLUMN owner_pid INTEGER")
+    conn.exec_driver_sql("ALTER TABLE quick_tests ADD COLUMN worker_pid INTEGER")
+    quick_test_epochs.create(conn, checkfirst=True)
+    # Version 0 kept the epoch metrics inside the record's JSON: move them to their table.
+    rows = conn.execute(sa.select(quick_tests.c.id, quick_tests.c.data)).all()
+    for row in rows:
+        data = json.loads(row.data)
+        for index, epoch in enumerate(data.pop("epoch_metrics", []) or []):
+            number = int(epoch.get("epoch", index + 1))
+            conn.execute(
+                sa.insert(quick_test_epochs).values(
+                    quick_test_id=row.id, epoch=number, data=json.dumps(epoch)
+                )
+            )
+        conn.execute(
+            sa.update(quick_tests).where(quick_tests.c.id == row.id).values(data=json.dumps(data))
+        )
+
+
+UPGRADES: dict[int, Callable[[Connection], None]] = {0: _upgrade_0_to_1}

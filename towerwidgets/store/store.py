@@ -1,0 +1,509 @@
+"""The store: configs and quick tests in SQLite (default) or any SQLAlchemy database."""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import signal
+from collections.abc import Iterator
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Any, Generic, TypeVar
+
+import sqlalchemy as sa
+from pydantic import ValidationError
+from sqlalchemy.engine import Connection, Engine
+
+from towerwidgets.config import FeatureConfig, ModelConfig, QuickTest
+from towerwidgets.config.messages import friendly_errors
+from towerwidgets.config.quick_test import TRANSITIONS
+from towerwidgets.errors import (
+    ConfigValidationError,
+    InvalidTransitionError,
+    NotFoundError,
+    StoreError,
+)
+from towerwidgets.store import schema
+
+DEFAULT_PATH = Path(".towerwidgets") / "towerwidgets.db"
+BUSY_TIMEOUT_MS = 30_000
+
+C = TypeVar("C", FeatureConfig, ModelConfig)
+
+
+def default_url() -> str:
+    """``TOWERWIDGETS_STORE`` (a URL or a file path), else ./.towerwidgets/towerwidgets.db."""
+    value = os.environ.get("TOWERWIDGETS_STORE", "").strip()
+    if value and "://" in value:
+        return value
+    return f"sqlite:///{Path(value) if value else DEFAULT_PATH}"
+
+
+def _now() -> datetime:
+    return datetime.now(timezone.utc)
+
+
+def _naive(moment: datetime | None) -> datetime | None:
+    """Timestamps are stored as naive UTC (SQLite keeps no zone)."""
+    if moment is None:
+        return None
+    return moment.astimezone(timezone.utc).replace(tzinfo=None) if moment.tzinfo else moment
+
+
+def _pid_alive(pid: int | None) -> bool:
+    if not pid:
+        return False
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:  # exists, owned by someone else
+        return True
+    return True
+
+
+class Store:
+    """Configs and quick tests, one transaction per write.
+
+    ``Store()`` opens SQLite at ./.towerwidgets/towerwidgets.db (or ``TOWERWIDGETS_STORE``);
+    ``Store(url)`` takes any SQLAlchemy URL or a file path. Opening upgrades an older schema
+    and marks quick tests left "running" by a process that no longer exists as failed.
+    """
+
+    def __init__(self, url: str | os.PathLike[str] | None = None, *, recover: bool = True):
+        if url is None:
+            url = default_url()
+        elif "://" not in str(url):
+            url = f"sqlite:///{url}"
+        self.url = str(url)
+        self._closed = False
+        self._engine = self._make_engine(self.url)
+        with self._guard("open"):
+            self._migrate()
+        self.feature_configs = ConfigRepository(self, FeatureConfig, schema.feature_configs)
+        self.model_configs = ConfigRepository(self, ModelConfig, schema.model_configs)
+        self.quick_tests = QuickTestRepository(self)
+        if recover:
+            self.quick_tests.mark_interrupted()
+
+    def __repr__(self) -> str:
+        return f"Store({self.url!r})"
+
+    def __enter__(self) -> Store:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def close(self) -> None:
+        self._closed = True
+        self._engine.dispose()
+
+    # ── engine and transactions ─────────────────────────────────────────────────────────
+
+    @staticmethod
+    def _make_engine(url: str) -> Engine:
+        sa_url = sa.engine.make_url(url)
+        if sa_url.get_backend_name() != "sqlite":
+            return sa.create_engine(url, pool_pre_ping=True)
+        if sa_url.database and sa_url.database != ":memory:":
+            try:
+                Path(sa_url.database).parent.mkdir(parents=True, exist_ok=True)
+            except OSError as exc:
+                raise StoreError(f"Cannot create the folder for the store {url}: {exc}") from exc
+        engine = sa.create_engine(
+            url, connect_args={"timeout": BUSY_TIMEOUT_MS / 1000, "check_same_thread": False}
+        )
+
+        @sa.event.listens_for(engine, "connect")
+        def _on_connect(dbapi_conn: Any, _record: Any) -> None:
+            dbapi_conn.isolation_level = None  # we issue BEGIN ourselves (below)
+            cursor = dbapi_conn.cursor()
+            cursor.execute(f"PRAGMA busy_timeout={BUSY_TIMEOUT_MS}")
+            if sa_url.database and sa_url.database != ":memory:":
+                cursor.execute("PRAGMA journal_mode=WAL")
+            cursor.execute("PRAGMA foreign_keys=ON")
+            cursor.close()
+
+        @sa.event.listens_for(engine, "begin")
+        def _on_begin(conn: Connection) -> None:
+            # IMMEDIATE takes the write lock up front, so two writers queue on the busy
+            # timeout instead of failing when a read transaction tries to upgrade.
+            conn.exec_driver_sql("BEGIN IMMEDIATE")
+
+        return engine
+
+    @contextlib.contextmanager
+    def _guard(self, action: str) -> Iterator[None]:
+        """Translate database failures into one clear StoreError."""
+        if self._closed:
+            raise StoreError(f"Cannot {action}: this store is closed; open a new Store()")
+        try:
+            yield
+        except sa.exc.OperationalError as exc:
+            text = str(exc.orig) if exc.orig else str(exc)
+            if "locked" in text or "busy" in text:
+                raise StoreError(
+                    f"Cannot {action}: the store {self.url} is locked by another process "
+                    f"(waited {BUSY_TIMEOUT_MS // 1000} s). Try again when it is free."
+                ) from None
+            raise StoreError(f"Cannot {action} in the store {self.url}: {text}") from None
+        except sa.exc.DatabaseError as exc:
+            text = str(exc.orig) if exc.orig else str(exc)
+            raise StoreError(
+                f"Cannot {action}: {self.url} is not a readable towerwidgets store ({text}). "
+                "Move the file aside or point TOWERWIDGETS_STORE at another one; nothing was changed."
+            ) from None
+
+    @contextlib.contextmanager
+    def transaction(self, action: str) -> Iterator[Connection]:
+        with self._guard(action), self._engine.begin() as conn:
+            yield conn
+
+    def _migrate(self) -> None:
+        with self._engine.begin() as conn:
+            version = schema.read_version(conn)
+            if version is None:
+                schema.metadata.create_all(conn)
+                schema.write_version(conn, schema.SCHEMA_VERSION)
+                return
+            if version > schema.SCHEMA_VERSION:
+                raise StoreError(
+                    f"The store {self.url} was written by a newer towerwidgets (schema "
+                    f"{version}, this one knows {schema.SCHEMA_VERSION}); upgrade towerwidgets."
+                )
+            while version < schema.SCHEMA_VERSION:
+                schema.UPGRADES[version](conn)
+                version += 1
+            schema.write_version(conn, version)
+
+    @property
+    def schema_version(self) -> int:
+        with self.transaction("read the schema version") as conn:
+            return schema.read_version(conn) or 0
+
+
+def _coerce(model_cls: type[C], value: Any) -> C:
+    if isinstance(value, model_cls):
+        return value
+    if isinstance(value, dict):
+        try:
+            return model_cls.model_validate(value)
+        except ValidationError as exc:
+            raise ConfigValidationError(model_cls.__name__, friendly_errors(exc)) from None
+    raise TypeError(f"Expected a {model_cls.__name__} or a dict, got {type(value).__name__}")
+
+
+class ConfigRepository(Generic[C]):
+    """CRUD for one kind of config (the spec's /api/model-configs/ endpoints)."""
+
+    def __init__(self, store: Store, model_cls: type[C], table: sa.Table):
+        self._store = store
+        self._cls = model_cls
+        self._table = table
+        self._label = "Feature config" if model_cls is FeatureConfig else "Model config"
+
+    def _row_to_model(self, row: Any) -> C:
+        data = json.loads(row.data)
+        data["id"] = row.id
+        return self._cls.model_validate(data)
+
+    def _values(self, config: C) -> dict[str, Any]:
+        data = config.to_dict()
+        data.pop("id", None)
+        values: dict[str, Any] = {
+            "name": config.name,
+            "data": json.dumps(data, ensure_ascii=False, sort_keys=True),
+            "created_at": _naive(config.created_at),
+            "updated_at": _naive(config.updated_at),
+        }
+        if "model_type" in self._table.c:
+            values["model_type"] = config.model_type
+        return values
+
+    def _check(self, config: C) -> None:
+        problems = config.validate()
+        if problems:
+            raise ConfigValidationError(f"{self._label} {config.name!r}", problems)
+
+    def list(self) -> list[C]:
+        """All configs, most recently updated first."""
+        table = self._table
+        query = sa.select(table).order_by(table.c.updated_at.desc(), table.c.id.desc())
+        with self._store.transaction(f"list {self._label.lower()}s") as conn:
+            return [self._row_to_model(row) for row in conn.execute(query)]
+
+    def get(self, config_id: int) -> C:
+        with self._store.transaction(f"read {self._label.lower()} {config_id}") as conn:
+            row = conn.execute(sa.select(self._table).where(self._table.c.id == config_id)).first()
+        if row is None:
+            raise NotFoundError(f"{self._label} {config_id} does not exist")
+        return self._row_to_model(row)
+
+    def create(self, config: C | dict[str, Any]) -> C:
+        """Store a new config (validated first); sets and returns its id and timestamps."""
+        config = _coerce(self._cls, config)
+        self._check(config)
+        moment = _now()
+        stored = config.model_copy(deep=True)
+        stored.created_at = stored.updated_at = moment
+        with self._store.transaction(f"create {self._label.lower()}") as conn:
+            new_id = conn.execute(
+                sa.insert(self._table).values(self._values(stored))
+            ).inserted_primary_key[0]
+        config.id, config.created_at, config.updated_at = int(new_id), moment, moment
+        return config
+
+    def update(self, config: C | dict[str, Any]) -> C:
+        """Replace a stored config by its id (validated first); refreshes ``updated_at``."""
+        config = _coerce(self._cls, config)
+        if config.id is None:
+            raise NotFoundError(f"This {self._label.lower()} has no id: create() it first")
+        self._check(config)
+        moment = _now()
+        stored = config.model_copy(deep=True)
+        stored.updated_at = moment
+        with self._store.transaction(f"update {self._label.lower()} {config.id}") as conn:
+            old = conn.execute(
+                sa.select(self._table.c.created_at).where(self._table.c.id == config.id)
+            ).first()
+            if old is None:
+                raise NotFoundError(f"{self._label} {config.id} does not exist")
+            if stored.created_at is None:
+                stored.created_at = old.created_at.replace(tzinfo=timezone.utc)
+            conn.execute(
+                sa.update(self._table)
+                .where(self._table.c.id == config.id)
+                .values(self._values(stored))
+            )
+        config.created_at, config.updated_at = stored.created_at, moment
+        return config
+
+    def delete(self, config_id: int, *, force: bool = False) -> int:
+        """Delete a config. With quick tests attached it needs ``force=True``, which removes
+        them too; returns how many quick tests were removed."""
+        fk = schema.quick_tests.c[
+            "feature_config_id" if self._cls is FeatureConfig else "model_config_id"
+        ]
+        with self._store.transaction(f"delete {self._label.lower()} {config_id}") as conn:
+            row = conn.execute(
+                sa.select(self._table.c.name).where(self._table.c.id == config_id)
+            ).first()
+            if row is None:
+                raise NotFoundError(f"{self._label} {config_id} does not exist")
+            ids = [
+                r.id
+                for r in conn.execute(sa.select(schema.quick_tests.c.id).where(fk == config_id))
+            ]
+            if ids and not force:
+                raise StoreError(
+                    f"{self._label} {config_id} ({row.name!r}) has {len(ids)} quick test"
+                    f"{'s' if len(ids) != 1 else ''}; delete(..., force=True) removes "
+                    f"{'them' if len(ids) != 1 else 'it'} too"
+                )
+            if ids:
+                conn.execute(
+                    sa.delete(schema.quick_test_epochs).where(
+                        schema.quick_test_epochs.c.quick_test_id.in_(ids)
+                    )
+                )
+                conn.execute(sa.delete(schema.quick_tests).where(schema.quick_tests.c.id.in_(ids)))
+            conn.execute(sa.delete(self._table).where(self._table.c.id == config_id))
+        return len(ids)
+
+    def count_quick_tests(self, config_id: int) -> int:
+        fk = schema.quick_tests.c[
+            "feature_config_id" if self._cls is FeatureConfig else "model_config_id"
+        ]
+        with self._store.transaction("count quick tests") as conn:
+            query = (
+                sa.select(sa.func.count()).select_from(schema.quick_tests).where(fk == config_id)
+            )
+            return int(conn.execute(query).scalar() or 0)
+
+    def clone(self, config_id: int, name: str | None = None) -> C:
+        """A stored copy named ``name`` (default "<name> (copy)")."""
+        original = self.get(config_id)
+        copy = original.copy_as_new(name=name or f"{original.name} (copy)"[:255])
+        return self.create(copy)
+
+
+class QuickTestRepository:
+    """Quick-test records and their per-epoch metric rows."""
+
+    def __init__(self, store: Store):
+        self._store = store
+        self._t = schema.quick_tests
+        self._e = schema.quick_test_epochs
+
+    def _values(self, test: QuickTest) -> dict[str, Any]:
+        data = test.to_dict()
+        data.pop("id", None)
+        data.pop("epoch_metrics", None)  # kept one row per epoch in quick_test_epochs
+        return {
+            "feature_config_id": test.feature_config_id,
+            "model_config_id": test.model_config_id,
+            "status": test.status,
+            "data": json.dumps(data, ensure_ascii=False, sort_keys=True),
+            "created_at": _naive(test.created_at),
+            "updated_at": _naive(_now()),
+            "owner_pid": test.owner_pid,
+            "worker_pid": test.worker_pid,
+        }
+
+    def _load(self, conn: Connection, rows: list[Any]) -> list[QuickTest]:
+        if not rows:
+            return []
+        epochs: dict[int, list[dict[str, Any]]] = {row.id: [] for row in rows}
+        query = (
+            sa.select(self._e)
+            .where(self._e.c.quick_test_id.in_(list(epochs)))
+            .order_by(self._e.c.quick_test_id, self._e.c.epoch)
+        )
+        for row in conn.execute(query):
+            epochs[row.quick_test_id].append(json.loads(row.data))
+        tests = []
+        for row in rows:
+            data = json.loads(row.data)
+            data.update(id=row.id, epoch_metrics=epochs[row.id], status=row.status)
+            tests.append(QuickTest.model_validate(data))
+        return tests
+
+    def create(self, test: QuickTest) -> QuickTest:
+        if test.id is not None:
+            raise StoreError(f"Quick test {test.id} is already stored; use update()")
+        test.created_at = test.created_at or _now()
+        with self._store.transaction("create a quick test") as conn:
+            new_id = conn.execute(
+                sa.insert(self._t).values(self._values(test))
+            ).inserted_primary_key[0]
+            for row in test.epoch_metrics:
+                self._insert_epoch(conn, int(new_id), row)
+        test.id = int(new_id)
+        return test
+
+    def get(self, test_id: int) -> QuickTest:
+        with self._store.transaction(f"read quick test {test_id}") as conn:
+            row = conn.execute(sa.select(self._t).where(self._t.c.id == test_id)).first()
+            if row is None:
+                raise NotFoundError(f"Quick test {test_id} does not exist")
+            return self._load(conn, [row])[0]
+
+    def list(
+        self,
+        feature_config_id: int | None = None,
+        model_config_id: int | None = None,
+        *,
+        status: str | None = None,
+        limit: int | None = None,
+    ) -> list[QuickTest]:
+        """Quick tests, newest first, optionally of one config or status."""
+        query = sa.select(self._t).order_by(self._t.c.created_at.desc(), self._t.c.id.desc())
+        if feature_config_id is not None:
+            query = query.where(self._t.c.feature_config_id == feature_config_id)
+        if model_config_id is not None:
+            query = query.where(self._t.c.model_config_id == model_config_id)
+        if status is not None:
+            query = query.where(self._t.c.status == status)
+        if limit is not None:
+            query = query.limit(limit)
+        with self._store.transaction("list quick tests") as conn:
+            return self._load(conn, list(conn.execute(query)))
+
+    def update(self, test: QuickTest) -> QuickTest:
+        """Write a record. Refuses a status the stored one cannot reach, so a test cancelled
+        elsewhere is never turned back into "running" by a late progress update."""
+        if test.id is None:
+            raise NotFoundError("This quick test has no id: create() it first")
+        with self._store.transaction(f"update quick test {test.id}") as conn:
+            stored = conn.execute(
+                sa.select(self._t.c.status).where(self._t.c.id == test.id)
+            ).first()
+            if stored is None:
+                raise NotFoundError(f"Quick test {test.id} does not exist")
+            if test.status != stored.status and test.status not in TRANSITIONS[stored.status]:
+                raise InvalidTransitionError(
+                    f"Quick test {test.id} is {stored.status!r} in the store; it cannot become "
+                    f"{test.status!r}"
+                )
+            conn.execute(
+                sa.update(self._t).where(self._t.c.id == test.id).values(self._values(test))
+            )
+        return test
+
+    def patch(self, test_id: int, **fields: Any) -> QuickTest:
+        """Read, change some fields (transitions checked) and write, in one transaction."""
+        with self._store.transaction(f"update quick test {test_id}") as conn:
+            row = conn.execute(sa.select(self._t).where(self._t.c.id == test_id)).first()
+            if row is None:
+                raise NotFoundError(f"Quick test {test_id} does not exist")
+            test = self._load(conn, [row])[0]
+            for name, value in fields.items():
+                setattr(test, name, value)
+            conn.execute(
+                sa.update(self._t).where(self._t.c.id == test_id).values(self._values(test))
+            )
+        return test
+
+    def _insert_epoch(self, conn: Connection, test_id: int, row: dict[str, Any]) -> None:
+        epoch = int(row["epoch"])
+        conn.execute(
+            sa.delete(self._e).where(self._e.c.quick_test_id == test_id, self._e.c.epoch == epoch)
+        )
+        conn.execute(
+            sa.insert(self._e).values(quick_test_id=test_id, epoch=epoch, data=json.dumps(row))
+        )
+
+    def append_epoch(self, test_id: int, row: dict[str, Any]) -> None:
+        """Record one epoch's metrics (``row["epoch"]`` numbers it; a repeat replaces it)."""
+        if "epoch" not in row:
+            raise ValueError("An epoch row needs an 'epoch' number")
+        with self._store.transaction(f"record an epoch of quick test {test_id}") as conn:
+            if conn.execute(sa.select(self._t.c.id).where(self._t.c.id == test_id)).first() is None:
+                raise NotFoundError(f"Quick test {test_id} does not exist")
+            self._insert_epoch(conn, test_id, row)
+
+    def cancel(self, test_id: int) -> QuickTest:
+        """Mark a pending or running test cancelled and stop its worker if it runs here."""
+        test = self.get(test_id)
+        if test.is_finished:
+            return test
+        test = self.patch(test_id, status="cancelled", completed_at=_now())
+        if _pid_alive(test.worker_pid):
+            with contextlib.suppress(OSError):
+                os.kill(test.worker_pid, signal.SIGTERM)  # type: ignore[arg-type]
+        return test
+
+    def delete(self, test_id: int) -> None:
+        with self._store.transaction(f"delete quick test {test_id}") as conn:
+            conn.execute(sa.delete(self._e).where(self._e.c.quick_test_id == test_id))
+            if not conn.execute(sa.delete(self._t).where(self._t.c.id == test_id)).rowcount:
+                raise NotFoundError(f"Quick test {test_id} does not exist")
+
+    def mark_interrupted(self) -> list[int]:
+        """Fail tests left pending/running by processes that no longer exist; returns their ids."""
+        with self._store.transaction("check for interrupted quick tests") as conn:
+            rows = conn.execute(
+                sa.select(self._t.c.id, self._t.c.owner_pid, self._t.c.worker_pid).where(
+                    self._t.c.status.in_(("pending", "running"))
+                )
+            ).all()
+        dead = [r.id for r in rows if not _pid_alive(r.owner_pid) and not _pid_alive(r.worker_pid)]
+        failed = []
+        for test_id in dead:
+            with contextlib.suppress(InvalidTransitionError, NotFoundError):
+                test = self.get(test_id)
+                stage = test.current_stage or "validate"
+                self.patch(
+                    test_id,
+                    status="failed",
+                    error_stage=stage,
+                    error_message=(
+                        f"Interrupted: the process running this quick test ended during the "
+                        f"{stage!r} stage before it finished. Start it again."
+                    ),
+                    completed_at=_now(),
+                )
+                failed.append(test_id)
+        return failed
