@@ -1,0 +1,225 @@
+"""The `towerwidgets` command: presets, configs, code generation, quick tests, the demo.
+
+Errors a user can cause print one line (``error: …``) and exit 1; no traceback.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from collections.abc import Callable, Sequence
+from typing import Any
+
+from pydantic import ValidationError
+
+from towerwidgets.config import ModelConfig, friendly_errors, presets
+from towerwidgets.config.model_config import PRESET_KEYS
+from towerwidgets.errors import TowerwidgetsError
+
+
+def _store(args: argparse.Namespace) -> Any:
+    from towerwidgets.store import Store
+
+    return Store(args.store)
+
+
+def _print_config(config: ModelConfig) -> None:
+    print(f"#{config.id}  {config.name}  ({config.model_type})")
+    print(f"  Buyer tower:   {config.get_buyer_tower_summary()}")
+    print(f"  Product tower: {config.get_product_tower_summary()}")
+    if config.model_type != "retrieval":
+        print(f"  Rating head:   {config.get_rating_head_summary()}")
+    print(
+        f"  {config.optimizer.capitalize()} @ {config.learning_rate:g} • Batch: {config.batch_size}"
+        f" • Epochs: {config.epochs} • Output: {config.output_embedding_dim}D"
+    )
+    problems = config.validate()
+    print("  Validation:    " + ("✓ valid" if not problems else "✗ " + "; ".join(problems)))
+    for note in config.warnings():
+        print(f"  Warning:       {note}")
+
+
+# ── presets and configs ─────────────────────────────────────────────────────────────────
+
+
+def cmd_presets(args: argparse.Namespace) -> int:
+    for key, preset in presets().items():
+        if args.json:
+            continue
+        buyer = ModelConfig(buyer_tower_layers=preset["buyer_tower_layers"])
+        product = ModelConfig(product_tower_layers=preset["product_tower_layers"])
+        print(
+            f"{key:<12} {preset['name']:<12} {preset['estimated_time']:>8}  {preset['description']}"
+        )
+        print(
+            f"{'':<12} buyer {buyer.get_buyer_tower_summary()}  product "
+            f"{product.get_product_tower_summary()}  output {preset['output_embedding_dim']}D"
+        )
+    if args.json:
+        print(json.dumps(presets(), indent=2))
+    return 0
+
+
+def cmd_configs(args: argparse.Namespace) -> int:
+    store = _store(args)
+    repo = store.model_configs
+    if args.action == "list":
+        configs = repo.list()
+        if not configs:
+            print(
+                "No model configs yet. Create one: towerwidgets configs create --preset standard --name NAME"
+            )
+        for config in configs:
+            print(
+                f"#{config.id:<4} {config.name[:40]:<40} {config.model_type:<10} "
+                f"{config.get_buyer_tower_summary()} | {config.get_product_tower_summary()}"
+            )
+    elif args.action == "show":
+        config = repo.get(args.id)
+        if args.json:
+            print(json.dumps(config.to_dict(), indent=2, ensure_ascii=False))
+        else:
+            _print_config(config)
+    elif args.action == "create":
+        config = ModelConfig.from_preset(args.preset, name=args.name, model_type=args.model_type)
+        repo.create(config)
+        print(f"Created model config #{config.id}")
+        _print_config(config)
+    elif args.action == "clone":
+        config = repo.clone(args.id, name=args.name)
+        print(f"Cloned #{args.id} as #{config.id} {config.name!r}")
+    elif args.action == "delete":
+        removed = repo.delete(args.id, force=args.force)
+        extra = f" and {removed} quick test{'s' if removed != 1 else ''}" if removed else ""
+        print(f"Deleted model config #{args.id}{extra}")
+    return 0
+
+
+def _add_config_parsers(sub: Any) -> None:
+    configs = sub.add_parser("configs", help="list, show, create, clone or delete model configs")
+    actions = configs.add_subparsers(dest="action", required=True, metavar="ACTION")
+    actions.add_parser("list", help="all model configs, most recently updated first")
+    show = actions.add_parser("show", help="one model config")
+    show.add_argument("id", type=int)
+    show.add_argument("--json", action="store_true", help="print the config as JSON")
+    create = actions.add_parser("create", help="a model config from a preset")
+    create.add_argument("--preset", required=True, choices=PRESET_KEYS)
+    create.add_argument("--name", required=True)
+    create.add_argument(
+        "--model-type", default="retrieval", choices=("retrieval", "ranking", "multitask")
+    )
+    clone = actions.add_parser("clone", help="copy a model config")
+    clone.add_argument("id", type=int)
+    clone.add_argument("--name", help='name of the copy (default "<name> (copy)")')
+    delete = actions.add_parser("delete", help="delete a model config")
+    delete.add_argument("id", type=int)
+    delete.add_argument(
+        "--force", action="store_true", help="also delete the quick tests that used it"
+    )
+    configs.set_defaults(func=cmd_configs)
+
+
+# ── code generation (issue 3) ───────────────────────────────────────────────────────────
+
+
+def cmd_codegen(args: argparse.Namespace) -> int:
+    raise TowerwidgetsError("Code generation is not available yet")
+
+
+def _add_codegen_parser(sub: Any) -> None:
+    codegen = sub.add_parser("codegen", help="write the Transform and Trainer modules")
+    codegen.add_argument("--feature-config", type=int, required=True, metavar="ID")
+    codegen.add_argument("--model-config", type=int, required=True, metavar="ID")
+    codegen.add_argument("--rating-column", default=None, metavar="C")
+    codegen.add_argument("-o", "--output", required=True, metavar="DIR")
+    codegen.set_defaults(func=cmd_codegen)
+
+
+# ── quick tests and the demo (issue 4) ──────────────────────────────────────────────────
+
+
+def cmd_demo(args: argparse.Namespace) -> int:
+    """Until the runner lands: store the sample FeatureConfig and a Standard ModelConfig."""
+    from towerwidgets.config import Feature, FeatureConfig
+
+    store = _store(args)
+    features = FeatureConfig(
+        name="Sample features",
+        buyer_id_column="buyer_id",
+        product_id_column="product_id",
+        buyer_features=[Feature(column="buyer_id")],
+        product_features=[Feature(column="product_id"), Feature(column="category")],
+    )
+    store.feature_configs.create(features)
+    model = store.model_configs.create(
+        ModelConfig.from_preset("standard", name="Standard Retrieval v1")
+    )
+    print(f"Stored feature config #{features.id} {features.name!r}: {features}")
+    _print_config(model)
+    return 0
+
+
+def cmd_quicktest(args: argparse.Namespace) -> int:
+    raise TowerwidgetsError("Quick tests are not available yet")
+
+
+def _add_quicktest_parsers(sub: Any) -> None:
+    demo = sub.add_parser("demo", help="run a quick test on the built-in sample")
+    demo.set_defaults(func=cmd_demo)
+    quick = sub.add_parser("quicktest", help="run a quick test on a CSV or Parquet file")
+    quick.add_argument("--data", required=True, metavar="FILE")
+    quick.add_argument("--buyer-columns", required=True, nargs="+", metavar="COL")
+    quick.add_argument("--product-columns", required=True, nargs="+", metavar="COL")
+    quick.add_argument("--preset", default="standard", choices=PRESET_KEYS)
+    quick.add_argument(
+        "--model-type", default="retrieval", choices=("retrieval", "ranking", "multitask")
+    )
+    quick.add_argument("--rating-column", default=None, metavar="C")
+    quick.add_argument("--epochs", type=int, default=None, metavar="N")
+    quick.set_defaults(func=cmd_quicktest)
+
+
+# ── entry point ─────────────────────────────────────────────────────────────────────────
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="towerwidgets",
+        description="Build, test and export TensorFlow Recommenders models.",
+    )
+    parser.add_argument(
+        "--store",
+        default=None,
+        metavar="URL",
+        help="SQLAlchemy URL or SQLite file (default: $TOWERWIDGETS_STORE or "
+        "./.towerwidgets/towerwidgets.db)",
+    )
+    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    presets_parser = sub.add_parser("presets", help="the architecture presets")
+    presets_parser.add_argument("--json", action="store_true")
+    presets_parser.set_defaults(func=cmd_presets)
+    _add_config_parsers(sub)
+    _add_codegen_parser(sub)
+    _add_quicktest_parsers(sub)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    func: Callable[[argparse.Namespace], int] = args.func
+    try:
+        return func(args)
+    except ValidationError as exc:
+        print("error: " + "; ".join(friendly_errors(exc)), file=sys.stderr)
+    except (TowerwidgetsError, ValueError, FileNotFoundError, PermissionError) as exc:
+        print(f"error: {exc}", file=sys.stderr)
+    except KeyboardInterrupt:
+        print("error: interrupted", file=sys.stderr)
+        return 130
+    return 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
