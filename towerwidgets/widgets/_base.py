@@ -1,0 +1,154 @@
+"""What every towerwidgets widget shares: the bundle, strict kwargs, Python-as-authority state.
+
+All widgets load one esbuild bundle (``static/widget.js``); its ``render`` dispatches on the
+synced ``_view`` name. Commands from the front end arrive as custom messages
+``{"kind": ..., "id": ...}`` and are answered with ``{"kind": "reply", "id": ..., "ok": ...}``.
+"""
+
+from __future__ import annotations
+
+import logging
+import pathlib
+from collections.abc import Callable
+from typing import Any, ClassVar
+
+import anywidget
+import traitlets
+
+log = logging.getLogger(__name__)
+
+STATIC = pathlib.Path(__file__).resolve().parent.parent / "static"
+_BUNDLE_JS = STATIC / "widget.js"
+_BUNDLE_CSS = STATIC / "widget.css"
+
+# Shown instead of the widget when the front end was never built (a source checkout
+# without `npm run build`). The Python face of every widget still works.
+_MISSING_ESM = """
+export default { render({ el }) {
+  const p = document.createElement("p");
+  p.textContent = "towerwidgets: the front-end bundle is missing. Run `npm install && npm run build` "
+    + "in the repository (or install the wheel), then restart the kernel.";
+  el.appendChild(p);
+  return () => p.remove();
+} };
+"""
+
+
+def _esm() -> pathlib.Path | str:
+    return _BUNDLE_JS if _BUNDLE_JS.exists() else _MISSING_ESM
+
+
+def _css() -> pathlib.Path | str:
+    return _BUNDLE_CSS if _BUNDLE_CSS.exists() else ""
+
+
+WIDGET_REF_PREFIX = "anywidget:"
+
+
+def widget_ref(value: Any, _widget: Any = None) -> str | None:
+    """Serialize a child widget as ``"anywidget:<model_id>"`` (anywidget's widget-ref form)."""
+    if value is None:
+        return None
+    return f"{WIDGET_REF_PREFIX}{value.model_id}"
+
+
+def child_trait(klass: type | str) -> traitlets.Instance:
+    """A synced trait holding a child widget, sent to the front end as a widget ref."""
+    return traitlets.Instance(klass, allow_none=True).tag(
+        sync=True, to_json=widget_ref, from_json=lambda value, _w: None
+    )
+
+
+class TowerWidget(anywidget.AnyWidget):
+    """Base class: one bundle, a view name, command dispatch, strict constructor kwargs."""
+
+    _esm = _esm()
+    _css = _css()
+    _view = traitlets.Unicode("").tag(sync=True)
+
+    # kind -> method name; subclasses extend. Each handler takes the message dict.
+    _commands: ClassVar[dict[str, str]] = {}
+
+    def __init__(self, **kwargs: Any) -> None:
+        allowed = {name for name in self.trait_names() if not name.startswith("_")}
+        unknown = sorted(set(kwargs) - allowed)
+        if unknown:
+            raise TypeError(
+                f"{type(self).__name__}() got unexpected keyword argument(s): {', '.join(unknown)}"
+            )
+        super().__init__(**kwargs)
+        self.on_msg(self._on_custom_msg)
+
+    # ── Python is the authority ─────────────────────────────────────────────────────────
+
+    def set_state(self, sync_data: dict[str, Any]) -> None:
+        """Apply a front-end edit; a value the validators refuse is reported, then re-synced."""
+        for name, value in sync_data.items():
+            try:
+                super().set_state({name: value})
+            except traitlets.TraitError as exc:
+                self._refused(name, str(exc))
+                self.send_state(name)
+
+    def _refused(self, name: str, message: str) -> None:
+        """A front-end value was refused; subclasses show ``message`` to the user."""
+        log.info("%s refused %s: %s", type(self).__name__, name, message)
+
+    # ── commands ────────────────────────────────────────────────────────────────────────
+
+    def _on_custom_msg(self, _widget: Any, content: Any, buffers: list[Any]) -> None:
+        self._handle_command(content)
+
+    def _handle_command(self, content: Any) -> None:
+        if not isinstance(content, dict):
+            return
+        kind = content.get("kind")
+        method_name = self._commands.get(kind) if isinstance(kind, str) else None
+        if method_name is None:
+            self._reply(content, ok=False, error=f"Unknown command {kind!r}")
+            return
+        handler: Callable[[dict[str, Any]], Any] = getattr(self, method_name)
+        try:
+            result = handler(content)
+        except (ValueError, LookupError, TypeError, traitlets.TraitError) as exc:
+            self._command_failed(kind, exc)
+            self._reply(content, ok=False, error=_message(exc))
+            return
+        except Exception as exc:  # a bug: log it, tell the front end, keep the kernel alive
+            log.exception("%s command %r failed", type(self).__name__, kind)
+            self._command_failed(kind, exc)
+            self._reply(content, ok=False, error=_message(exc))
+            return
+        self._reply(content, ok=True, result=result if _jsonable(result) else None)
+
+    def _command_failed(self, kind: str, exc: BaseException) -> None:
+        """Subclasses show the failure (e.g. in ``errors``)."""
+
+    def _reply(self, content: dict[str, Any], **fields: Any) -> None:
+        if content.get("id") is None:
+            return
+        self.send({"kind": "reply", "id": content["id"], **fields})
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}()"
+
+
+def _message(exc: BaseException) -> str:
+    problems = getattr(exc, "problems", None)
+    if problems:
+        return "; ".join(problems)
+    errors = getattr(exc, "errors", None)
+    if callable(errors):  # pydantic ValidationError: one line per problem, no URLs
+        try:
+            return "; ".join(
+                f"{'.'.join(str(p) for p in e.get('loc', ()))}: {e.get('msg')}".lstrip(": ")
+                for e in errors()
+            )
+        except Exception:
+            pass
+    text = str(exc.args[0]) if getattr(exc, "args", None) else str(exc)
+    return text or type(exc).__name__
+
+
+def _jsonable(value: Any) -> bool:
+    return value is None or isinstance(value, str | int | float | bool | list | dict)

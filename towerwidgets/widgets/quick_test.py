@@ -1,0 +1,526 @@
+"""``QuickTestPanel``: the Quick Test chapter — select, check, estimate, run, watch, compare."""
+
+from __future__ import annotations
+
+import logging
+import threading
+from typing import Any, ClassVar
+
+import traitlets
+
+from towerwidgets.widgets._base import TowerWidget, _message, child_trait
+from towerwidgets.widgets._format import (
+    format_duration,
+    format_number,
+    format_percent,
+    relative_time,
+    short_ago,
+)
+from towerwidgets.widgets.metrics import MetricsTable
+from towerwidgets.widgets.structure import OPTIMIZER_LABELS, TYPE_LABELS
+
+log = logging.getLogger(__name__)
+
+EPOCH_CHOICES = [1, 2, 3, 5, 10, 20]
+BATCH_CHOICES = [256, 512, 1024, 2048, 4096, 8192]
+LR_CHOICES = [0.001, 0.01, 0.05, 0.1]
+STATUS_LABELS = {
+    "pending": "Pending",
+    "running": "Running",
+    "completed": "✓ Completed",
+    "failed": "✗ Failed",
+    "cancelled": "Cancelled",
+}
+METRIC_KEYS = ("loss", "val_loss", "recall_at_10", "recall_at_50", "recall_at_100", "rmse", "mae")
+
+
+def _as_dict(event: Any) -> dict[str, Any]:
+    if isinstance(event, dict):
+        return event
+    if hasattr(event, "to_dict"):
+        return event.to_dict()
+    if hasattr(event, "__dataclass_fields__"):
+        import dataclasses
+
+        return dataclasses.asdict(event)
+    return {k: v for k, v in vars(event).items() if not k.startswith("_")}
+
+
+class QuickTestPanel(TowerWidget):
+    """Pick a FeatureConfig and a ModelConfig, check them, start a quick test, watch it run."""
+
+    _view = traitlets.Unicode("quick_test").tag(sync=True)
+    feature_configs = traitlets.List(traitlets.Dict()).tag(sync=True)
+    model_configs = traitlets.List(traitlets.Dict()).tag(sync=True)
+    feature_config_id = traitlets.Int(None, allow_none=True).tag(sync=True)
+    model_config_id = traitlets.Int(None, allow_none=True).tag(sync=True)
+    feature_summary = traitlets.Dict().tag(sync=True)
+    model_summary = traitlets.Dict().tag(sync=True)
+    needs_rating = traitlets.Bool(False).tag(sync=True)
+    rating_columns = traitlets.List(traitlets.Dict()).tag(sync=True)
+    rating_column = traitlets.Unicode("").tag(sync=True)
+    epochs_override = traitlets.Int(None, allow_none=True).tag(sync=True)
+    batch_size_override = traitlets.Int(None, allow_none=True).tag(sync=True)
+    learning_rate_override = traitlets.Float(None, allow_none=True).tag(sync=True)
+    choices = traitlets.Dict().tag(sync=True)
+    defaults = traitlets.Dict().tag(sync=True)
+    checks = traitlets.List(traitlets.Dict()).tag(sync=True)
+    estimate = traitlets.Dict().tag(sync=True)
+    can_start = traitlets.Bool(False).tag(sync=True)
+    running = traitlets.Bool(False).tag(sync=True)
+    stage = traitlets.Unicode("").tag(sync=True)
+    progress = traitlets.Int(0).tag(sync=True)
+    status = traitlets.Unicode("").tag(sync=True)
+    message = traitlets.Unicode("").tag(sync=True)
+    result = traitlets.Dict().tag(sync=True)
+    recent = traitlets.List(traitlets.Dict()).tag(sync=True)
+    metrics = child_trait(MetricsTable)
+
+    _commands: ClassVar[dict[str, str]] = {
+        "start": "_cmd_start",
+        "cancel": "_cmd_cancel",
+        "view_results": "_cmd_view_results",
+        "refresh": "_cmd_refresh",
+    }
+
+    def __init__(self, store: Any = None, data: Any = None, **kwargs: Any) -> None:
+        if store is None:
+            from towerwidgets.store import Store
+
+            store = Store()
+        self._store = store
+        self._data = data
+        self._handle: Any = None
+        self._thread: threading.Thread | None = None
+        self._rows: list[dict[str, Any]] = []
+        self._refreshing = False
+        super().__init__(**kwargs)
+        self.metrics = MetricsTable(title="Metrics per epoch")
+        self.choices = {
+            "epochs": EPOCH_CHOICES,
+            "batch_size": BATCH_CHOICES,
+            "learning_rate": LR_CHOICES,
+        }
+        self.refresh()
+
+    @property
+    def store(self) -> Any:
+        return self._store
+
+    @property
+    def data(self) -> Any:
+        return self._data
+
+    @data.setter
+    def data(self, frame: Any) -> None:
+        self._data = frame
+        self._update()
+
+    @property
+    def handle(self) -> Any:
+        """The runner's handle of the test started last (``.wait()``, ``.cancel()``)."""
+        return self._handle
+
+    # ── selection and derived panels ────────────────────────────────────────────────────
+
+    def refresh(self) -> None:
+        """Reload both config lists and the recent tests from the store."""
+        self._refreshing = True
+        try:
+            fcs = self._store.feature_configs.list()
+            mcs = self._store.model_configs.list()
+            self.feature_configs = [{"id": fc.id, "name": fc.name} for fc in fcs]
+            self.model_configs = [
+                {"id": mc.id, "name": mc.name, "model_type": mc.model_type} for mc in mcs
+            ]
+            if self.feature_config_id not in {fc.id for fc in fcs}:
+                self.feature_config_id = fcs[0].id if fcs else None
+            if self.model_config_id not in {mc.id for mc in mcs}:
+                self.model_config_id = mcs[0].id if mcs else None
+        finally:
+            self._refreshing = False
+        self._update()
+        self._load_recent()
+
+    def select(
+        self, feature_config_id: int | None = None, model_config_id: int | None = None
+    ) -> None:
+        if feature_config_id is not None:
+            self.feature_config_id = feature_config_id
+        if model_config_id is not None:
+            self.model_config_id = model_config_id
+
+    @traitlets.observe(
+        "feature_config_id",
+        "model_config_id",
+        "rating_column",
+        "epochs_override",
+        "batch_size_override",
+        "learning_rate_override",
+    )
+    def _on_selection(self, change: Any) -> None:
+        if not self._refreshing:
+            self._update()
+
+    def _configs(self) -> tuple[Any, Any]:
+        fc = mc = None
+        if self.feature_config_id is not None:
+            try:
+                fc = self._store.feature_configs.get(self.feature_config_id)
+            except LookupError:
+                fc = None
+        if self.model_config_id is not None:
+            try:
+                mc = self._store.model_configs.get(self.model_config_id)
+            except LookupError:
+                mc = None
+        return fc, mc
+
+    def _update(self) -> None:
+        fc, mc = self._configs()
+        self.feature_summary = self._feature_summary(fc)
+        self.model_summary = self._model_summary(mc)
+        self.needs_rating = bool(mc and mc.model_type in ("ranking", "multitask"))
+        self.rating_columns = self._numeric_columns(fc) if self.needs_rating else []
+        names = [c["name"] for c in self.rating_columns]
+        if self.needs_rating and self.rating_column not in names:
+            preferred = [n for n in names if n.lower() in ("rating", "user_rating", "score")]
+            self._refreshing = True
+            try:
+                self.rating_column = (preferred or names or [""])[0]
+            finally:
+                self._refreshing = False
+        self.defaults = (
+            {"epochs": mc.epochs, "batch_size": mc.batch_size, "learning_rate": mc.learning_rate}
+            if mc
+            else {}
+        )
+        self.checks = self._checks(fc, mc)
+        self.estimate = self._estimate(fc, mc)
+        self.can_start = (
+            not self.running and all(c["ok"] for c in self.checks) and self._data is not None
+        )
+
+    def _feature_summary(self, fc: Any) -> dict[str, Any]:
+        if fc is None:
+            return {}
+        problems = fc.validate()
+        return {
+            "name": fc.name,
+            "dataset": getattr(self._data, "attrs", {}).get("name", "")
+            if self._data is not None
+            else "",
+            "rows": len(self._data) if self._data is not None else None,
+            "buyer_tensor_dim": fc.buyer_tensor_dim,
+            "product_tensor_dim": fc.product_tensor_dim,
+            "cross_features": len(fc.crosses),
+            "valid": not problems,
+            "problems": problems,
+        }
+
+    def _model_summary(self, mc: Any) -> dict[str, Any]:
+        if mc is None:
+            return {}
+        return {
+            "name": mc.name,
+            "model_type": mc.model_type,
+            "type_label": TYPE_LABELS[mc.model_type],
+            "buyer_summary": mc.get_buyer_tower_summary(),
+            "product_summary": mc.get_product_tower_summary(),
+            "rating_head_summary": mc.get_rating_head_summary(),
+            "output_dim": mc.output_embedding_dim,
+            "optimizer": OPTIMIZER_LABELS[mc.optimizer],
+            "learning_rate": format_number(mc.learning_rate),
+            "batch_size": mc.batch_size,
+            "epochs": mc.epochs,
+        }
+
+    def _numeric_columns(self, fc: Any) -> list[dict[str, Any]]:
+        frame = self._data
+        if frame is None or not hasattr(frame, "select_dtypes"):
+            return []
+        skip = {fc.buyer_id_column, fc.product_id_column} if fc is not None else set()
+        out = []
+        for name in frame.select_dtypes("number").columns:
+            if name in skip:
+                continue
+            column = frame[name]
+            out.append(
+                {
+                    "name": str(name),
+                    "dtype": str(column.dtype).upper(),
+                    "min": _num(column.min()),
+                    "max": _num(column.max()),
+                    "mean": _num(column.mean()),
+                }
+            )
+        return out
+
+    def _checks(self, fc: Any, mc: Any) -> list[dict[str, Any]]:
+        checks = []
+        if fc is None:
+            checks.append(
+                {"ok": False, "label": "Feature Config", "text": "Select a feature config"}
+            )
+        else:
+            problems = fc.validate()
+            checks.append(
+                {
+                    "ok": not problems,
+                    "label": "Feature Config",
+                    "text": "; ".join(problems) or "Valid transform code",
+                }
+            )
+        if mc is None:
+            checks.append({"ok": False, "label": "Model Config", "text": "Select a model config"})
+        else:
+            problems = mc.validate()
+            checks.append(
+                {
+                    "ok": not problems,
+                    "label": "Model Config",
+                    "text": "; ".join(problems) or "Valid architecture",
+                }
+            )
+        if fc is not None and mc is not None:
+            problems = self._compatibility(fc, mc)
+            checks.append(
+                {
+                    "ok": not problems,
+                    "label": "Compatibility",
+                    "text": "; ".join(problems) or "Configurations are compatible",
+                }
+            )
+        if self._data is None:
+            checks.append(
+                {
+                    "ok": False,
+                    "label": "Data",
+                    "text": "No data: pass data= to QuickTestPanel (a pandas DataFrame)",
+                }
+            )
+        return checks
+
+    def _compatibility(self, fc: Any, mc: Any) -> list[str]:
+        problems = []
+        if self._data is not None and hasattr(self._data, "columns"):
+            missing = [c for c in fc.columns() if c not in self._data.columns]
+            if missing:
+                problems.append(f"Columns missing from the data: {', '.join(missing)}")
+        if mc.model_type in ("ranking", "multitask"):
+            if not self.rating_column:
+                problems.append(f"A {mc.model_type} model needs a numeric rating column")
+        try:
+            from towerwidgets.codegen import generate_trainer_code
+        except ImportError:
+            return problems
+        if not problems:
+            try:
+                result = generate_trainer_code(fc, mc, rating_column=self.rating_column or None)
+                if not getattr(result, "is_valid", True):
+                    problems.append(result.validation_error or "Generated code is not valid")
+            except Exception as exc:
+                problems.append(_message(exc))
+        return problems
+
+    def _estimate(self, fc: Any, mc: Any) -> dict[str, Any]:
+        if mc is None:
+            return {}
+        try:
+            from towerwidgets.runner.estimates import estimate_quick_test
+            from towerwidgets.runner.estimates import format_duration as fd
+        except ImportError:
+            return {}
+        rows = len(self._data) if self._data is not None else None
+        est = estimate_quick_test(
+            fc, mc, n_rows=rows, epochs=self.epochs_override, batch_size=self.batch_size_override
+        )
+        return {
+            "seconds": est.seconds,
+            "duration": fd(est.seconds),
+            "cost": f"~${est.cost_usd:.2f}" if est.cost_usd else "$0.00 (local, no cost)",
+            "text": est.text,
+        }
+
+    # ── running ─────────────────────────────────────────────────────────────────────────
+
+    def start(self) -> Any:
+        """▶ Start Quick Test: starts the runner (non-blocking) and streams its events."""
+        if self.running:
+            raise ValueError("A quick test is already running; cancel it or wait for it")
+        self._update()
+        failed = [f"{c['label']}: {c['text']}" for c in self.checks if not c["ok"]]
+        if failed:
+            raise ValueError("Cannot start: " + "; ".join(failed))
+        try:
+            from towerwidgets.runner import start_quick_test
+        except (ImportError, AttributeError) as exc:
+            raise RuntimeError(
+                "The quick-test runner (towerwidgets.runner.start_quick_test) is not available"
+            ) from exc
+        fc, mc = self._configs()
+        handle = start_quick_test(
+            fc,
+            mc,
+            self._data,
+            rating_column=self.rating_column or None if self.needs_rating else None,
+            epochs=self.epochs_override,
+            batch_size=self.batch_size_override,
+            learning_rate=self.learning_rate_override,
+            store=self._store,
+        )
+        self._handle = handle
+        self._rows = []
+        self.metrics.clear()
+        self.result = {}
+        self.running, self.can_start = True, False
+        self.stage, self.progress, self.status = "starting", 0, "running"
+        self.message = f"Started: {fc.name} + {mc.name}"
+        self._thread = threading.Thread(
+            target=self._follow, args=(handle,), name="towerwidgets-quick-test", daemon=True
+        )
+        self._thread.start()
+        return handle
+
+    def _follow(self, handle: Any) -> None:
+        """Background thread: turn runner events into trait updates; the kernel stays free."""
+        try:
+            for event in handle.events():
+                self.apply_event(event)
+        except Exception as exc:  # the runner's problem must not kill this thread silently
+            log.exception("quick test event stream failed")
+            self.message = f"Lost the event stream: {_message(exc)}"
+        record = None
+        try:
+            record = handle.wait()
+        except Exception as exc:
+            self.message = f"Quick test ended with an error: {_message(exc)}"
+        self._finish(record if record is not None else getattr(handle, "record", None))
+
+    def apply_event(self, event: Any) -> None:
+        """Apply one runner event (stage, progress, epoch metrics, status) to the panel."""
+        data = _as_dict(event)
+        stage = data.get("stage") or data.get("current_stage")
+        if stage:
+            self.stage = str(stage)
+        progress = data.get("progress_percent", data.get("progress"))
+        if isinstance(progress, int | float):
+            self.progress = int(
+                progress * 100
+                if isinstance(progress, float) and progress <= 1 and "progress_percent" not in data
+                else progress
+            )
+        status = data.get("status")
+        if isinstance(status, str) and status:
+            self.status = status
+        metrics = data.get("metrics") if isinstance(data.get("metrics"), dict) else None
+        if metrics is None and data.get("epoch") is not None:
+            metrics = {k: data[k] for k in METRIC_KEYS if k in data}
+        if metrics and data.get("epoch") is not None:
+            row = {"epoch": data.get("epoch"), **metrics}
+            self._rows = [r for r in self._rows if r.get("epoch") != row["epoch"]] + [row]
+            import pandas as pd
+
+            self.metrics.df = pd.DataFrame(self._rows)
+        text = data.get("message")
+        if isinstance(text, str) and text:
+            self.message = text
+
+    def _finish(self, record: Any) -> None:
+        self.metrics.flush()
+        if record is not None:
+            self.status = record.status
+            self.stage = record.current_stage or self.stage
+            self.progress = 100 if record.status == "completed" else self.progress
+            self.result = self._record_summary(record)
+            if record.status == "failed":
+                self.message = f"Failed in {record.error_stage or 'an unknown stage'}: " + (
+                    record.error_message or "no message"
+                )
+            elif record.status == "completed":
+                self.message = f"Completed in {format_duration(record.duration_seconds)}"
+            else:
+                self.message = record.status.capitalize()
+            if not record.metrics.empty:
+                self.metrics.df = record.metrics
+                self.metrics.flush()
+        self.running = False
+        self._load_recent()
+        self._update()
+
+    def cancel(self) -> None:
+        """Cancel the running quick test."""
+        if self._handle is None or not self.running:
+            raise ValueError("No quick test is running")
+        self._handle.cancel()
+        self.message = "Cancelling…"
+
+    def wait(self, timeout: float | None = None) -> Any:
+        """Block until the background follower finished (scripts and tests)."""
+        if self._thread is not None:
+            self._thread.join(timeout)
+        return self._handle.record if self._handle is not None else None
+
+    # ── results ─────────────────────────────────────────────────────────────────────────
+
+    def _record_summary(self, test: Any) -> dict[str, Any]:
+        ago = relative_time(test.created_at) if test.created_at else ""
+        return {
+            "id": test.id,
+            "title": test.title(),
+            "status": test.status,
+            "status_label": STATUS_LABELS.get(test.status, test.status),
+            "recall_at_100": format_percent(test.recall_at_100),
+            "loss": format_number(round(test.loss, 4)) if test.loss is not None else None,
+            "rmse": format_number(round(test.rmse, 4)) if test.rmse is not None else None,
+            "duration": format_duration(test.duration_seconds),
+            "ago": short_ago(ago),
+            "error": test.error_message,
+            "error_stage": test.error_stage,
+            "warnings": list(test.warnings),
+            "model_type": test.model_config_snapshot.get("model_type", "retrieval"),
+        }
+
+    def _load_recent(self) -> None:
+        tests = self._store.quick_tests.list(limit=10)
+        self.recent = [self._record_summary(test) for test in tests]
+
+    def view_results(self, test_id: int) -> Any:
+        """View Results: the test's metrics in the table and its summary."""
+        test = self._store.quick_tests.get(test_id)
+        self.result = self._record_summary(test)
+        self.metrics.title = f"Metrics: {test.title()}"
+        self.metrics.df = test.metrics
+        self.metrics.flush()
+        return test
+
+    # ── commands ────────────────────────────────────────────────────────────────────────
+
+    def _cmd_start(self, msg: dict[str, Any]) -> None:
+        self.start()
+
+    def _cmd_cancel(self, msg: dict[str, Any]) -> None:
+        self.cancel()
+
+    def _cmd_view_results(self, msg: dict[str, Any]) -> None:
+        self.view_results(int(msg["test_id"]))
+
+    def _cmd_refresh(self, msg: dict[str, Any]) -> None:
+        self.refresh()
+
+    def _command_failed(self, kind: str, exc: BaseException) -> None:
+        self.message = _message(exc)
+
+    def __repr__(self) -> str:
+        return (
+            f"QuickTestPanel(feature_config_id={self.feature_config_id}, "
+            f"model_config_id={self.model_config_id}, status={self.status!r})"
+        )
+
+
+def _num(value: Any) -> float | None:
+    try:
+        out = float(value)
+    except (TypeError, ValueError):
+        return None
+    return round(out, 4) if out == out else None

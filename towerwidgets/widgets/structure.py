@@ -1,0 +1,274 @@
+"""``ModelStructure``: the Model Structure chapter — config cards, View, Edit, Clone, Delete."""
+
+from __future__ import annotations
+
+from typing import Any, ClassVar
+
+import traitlets
+
+from towerwidgets.widgets._base import TowerWidget, child_trait
+from towerwidgets.widgets._format import format_number, format_params, relative_time
+from towerwidgets.widgets.wizard import ModelWizard
+
+TYPE_LABELS = {"retrieval": "Retrieval", "ranking": "Ranking", "multitask": "Multitask"}
+TYPE_SUBTITLES = {
+    "retrieval": "Two-Tower",
+    "ranking": "Rating Head",
+    "multitask": "Retrieval + Ranking",
+}
+OPTIMIZER_LABELS = {"adagrad": "Adagrad", "adam": "Adam", "sgd": "SGD"}
+
+
+def layer_text(layer: Any) -> dict[str, str]:
+    """A layer as the read-only views show it: label and detail."""
+    return {"type": layer.type, "label": layer.label(), "detail": layer.detail()}
+
+
+def config_card(cfg: Any, now: Any = None) -> dict[str, Any]:
+    """What one card of the chapter shows."""
+    return {
+        "id": cfg.id,
+        "name": cfg.name,
+        "description": cfg.description,
+        "model_type": cfg.model_type,
+        "type_label": TYPE_LABELS[cfg.model_type],
+        "type_subtitle": TYPE_SUBTITLES[cfg.model_type],
+        "buyer_summary": cfg.get_buyer_tower_summary(),
+        "product_summary": cfg.get_product_tower_summary(),
+        "rating_head_summary": cfg.get_rating_head_summary(),
+        "optimizer": OPTIMIZER_LABELS[cfg.optimizer],
+        "learning_rate": format_number(cfg.learning_rate),
+        "batch_size": cfg.batch_size,
+        "epochs": cfg.epochs,
+        "output_dim": cfg.output_embedding_dim,
+        "updated": relative_time(cfg.updated_at, now) if cfg.updated_at else "not saved",
+    }
+
+
+def config_view(cfg: Any, feature_config: Any = None) -> dict[str, Any]:
+    """The read-only View: architecture, training parameters, estimate."""
+    dims = (
+        (feature_config.buyer_tensor_dim, feature_config.product_tensor_dim)
+        if feature_config is not None
+        else (None, None)
+    )
+    return {
+        **config_card(cfg),
+        "buyer_layers": [layer_text(layer) for layer in cfg.buyer_tower_layers],
+        "product_layers": [layer_text(layer) for layer in cfg.product_tower_layers],
+        "rating_head_layers": [layer_text(layer) for layer in cfg.rating_head_layers],
+        "share_tower_weights": cfg.share_tower_weights,
+        "retrieval_weight": cfg.retrieval_weight,
+        "ranking_weight": cfg.ranking_weight,
+        "buyer_input_dim": dims[0],
+        "product_input_dim": dims[1],
+        "params_text": format_params(cfg.estimate_params(*dims)),
+    }
+
+
+class ModelStructure(TowerWidget):
+    """The chapter: list the store's ModelConfigs; create, view, edit, clone and delete them."""
+
+    _view = traitlets.Unicode("model_structure").tag(sync=True)
+    configs = traitlets.List(traitlets.Dict()).tag(sync=True)
+    viewing = traitlets.Dict().tag(sync=True)
+    feature_configs = traitlets.List(traitlets.Dict()).tag(sync=True)
+    feature_config_id = traitlets.Int(None, allow_none=True).tag(sync=True)
+    code = traitlets.Unicode("").tag(sync=True)
+    code_error = traitlets.Unicode("").tag(sync=True)
+    confirm_delete = traitlets.Dict().tag(sync=True)
+    message = traitlets.Unicode("").tag(sync=True)
+    wizard = child_trait(ModelWizard)
+
+    _commands: ClassVar[dict[str, str]] = {
+        "new": "_cmd_new",
+        "view": "_cmd_view",
+        "close_view": "_cmd_close_view",
+        "edit": "_cmd_edit",
+        "clone": "_cmd_clone",
+        "delete": "_cmd_delete",
+        "confirm_delete": "_cmd_confirm_delete",
+        "cancel_delete": "_cmd_cancel_delete",
+        "refresh": "_cmd_refresh",
+    }
+
+    def __init__(self, store: Any = None, feature_config: Any = None, **kwargs: Any) -> None:
+        if store is None:
+            from towerwidgets.store import Store
+
+            store = Store()
+        self._store = store
+        self._feature_config = feature_config
+        self._on_change: list[Any] = []
+        super().__init__(**kwargs)
+        self.refresh()
+
+    @property
+    def store(self) -> Any:
+        return self._store
+
+    def on_change(self, callback: Any) -> None:
+        """Call ``callback()`` after configs were created, edited, cloned or deleted."""
+        self._on_change.append(callback)
+
+    def _changed(self) -> None:
+        self.refresh()
+        for callback in list(self._on_change):
+            callback()
+
+    def refresh(self) -> None:
+        """Reload the cards (and feature configs for the code preview) from the store."""
+        configs = self._store.model_configs.list()
+        self.configs = [config_card(cfg) for cfg in configs]
+        features = self._store.feature_configs.list()
+        self.feature_configs = [{"id": fc.id, "name": fc.name} for fc in features]
+        if self.feature_config_id is None and self._feature_config is not None:
+            self.feature_config_id = getattr(self._feature_config, "id", None)
+        if self.feature_config_id not in {fc["id"] for fc in self.feature_configs}:
+            self.feature_config_id = None
+        if self.viewing and self.viewing.get("id") not in {c["id"] for c in self.configs}:
+            self.close_view()
+
+    # ── actions (the Python face; the buttons send the same as commands) ────────────────
+
+    def new(self) -> ModelWizard:
+        """+ New Model: open the wizard on a fresh draft."""
+        return self._open_wizard(None)
+
+    def edit(self, config_id: int) -> ModelWizard:
+        return self._open_wizard(self._store.model_configs.get(config_id))
+
+    def _open_wizard(self, config: Any) -> ModelWizard:
+        self.close_view()
+        wizard = ModelWizard(
+            store=self._store, feature_config=self._selected_feature_config(), config=config
+        )
+        wizard.on_save(lambda stored: self._wizard_done(f"Saved {stored.name!r}"))
+        wizard.on_cancel(lambda: self._wizard_done(""))
+        self.wizard = wizard
+        return wizard
+
+    def _wizard_done(self, message: str) -> None:
+        old, self.wizard = self.wizard, None
+        self.message = message
+        if old is not None:
+            old.close()
+        self._changed()
+
+    def view(self, config_id: int) -> dict[str, Any]:
+        """View: read-only architecture and parameters, plus generated code when a
+        FeatureConfig is selected."""
+        cfg = self._store.model_configs.get(config_id)
+        fc = self._selected_feature_config()
+        self.viewing = config_view(cfg, fc)
+        self._render_code(cfg, fc)
+        return self.viewing
+
+    def close_view(self) -> None:
+        self.viewing = {}
+        self.code = ""
+        self.code_error = ""
+
+    @traitlets.observe("feature_config_id")
+    def _on_feature_config(self, change: Any) -> None:
+        if self.viewing:
+            self.view(self.viewing["id"])
+
+    def _selected_feature_config(self) -> Any:
+        if self.feature_config_id is None:
+            return None
+        try:
+            return self._store.feature_configs.get(self.feature_config_id)
+        except LookupError:
+            return None
+
+    def _render_code(self, cfg: Any, fc: Any) -> None:
+        self.code, self.code_error = "", ""
+        if fc is None:
+            return
+        try:
+            from towerwidgets.codegen import generate_trainer_code
+        except ImportError:
+            self.code_error = "Code preview needs towerwidgets.codegen, which is not installed."
+            return
+        try:
+            result = generate_trainer_code(fc, cfg)
+        except Exception as exc:  # show why, never break the chapter
+            self.code_error = f"Could not generate code: {exc}"
+            return
+        if getattr(result, "is_valid", True):
+            self.code = result.trainer_code or ""
+        else:
+            self.code_error = result.validation_error or "The generated code is not valid."
+            self.code = result.trainer_code or ""
+
+    def clone(self, config_id: int, name: str | None = None) -> Any:
+        copy = self._store.model_configs.clone(config_id, name)
+        self.message = f"Cloned as {copy.name!r}"
+        self._changed()
+        return copy
+
+    def delete(self, config_id: int) -> dict[str, Any]:
+        """Del: ask for confirmation, naming the quick tests the delete removes."""
+        cfg = self._store.model_configs.get(config_id)
+        tests = self._store.quick_tests.list(model_config_id=config_id)
+        self.confirm_delete = {
+            "id": cfg.id,
+            "name": cfg.name,
+            "quick_tests": [f"#{t.id} {t.title()} ({t.status})" for t in tests],
+        }
+        return self.confirm_delete
+
+    def confirm(self) -> int:
+        """Delete the config awaiting confirmation; returns how many quick tests went with it."""
+        if not self.confirm_delete:
+            raise ValueError("Nothing is waiting for delete confirmation")
+        pending, self.confirm_delete = self.confirm_delete, {}
+        removed = self._store.model_configs.delete(pending["id"], force=True)
+        self.message = f"Deleted {pending['name']!r}" + (
+            f" and {removed} quick test{'s' if removed != 1 else ''}" if removed else ""
+        )
+        if self.viewing.get("id") == pending["id"]:
+            self.close_view()
+        self._changed()
+        return removed
+
+    def cancel_delete(self) -> None:
+        self.confirm_delete = {}
+
+    # ── commands ────────────────────────────────────────────────────────────────────────
+
+    def _cmd_new(self, msg: dict[str, Any]) -> None:
+        self.new()
+
+    def _cmd_view(self, msg: dict[str, Any]) -> None:
+        self.view(int(msg["config_id"]))
+
+    def _cmd_close_view(self, msg: dict[str, Any]) -> None:
+        self.close_view()
+
+    def _cmd_edit(self, msg: dict[str, Any]) -> None:
+        self.edit(int(msg["config_id"]))
+
+    def _cmd_clone(self, msg: dict[str, Any]) -> None:
+        self.clone(int(msg["config_id"]))
+
+    def _cmd_delete(self, msg: dict[str, Any]) -> None:
+        self.delete(int(msg["config_id"]))
+
+    def _cmd_confirm_delete(self, msg: dict[str, Any]) -> int:
+        return self.confirm()
+
+    def _cmd_cancel_delete(self, msg: dict[str, Any]) -> None:
+        self.cancel_delete()
+
+    def _cmd_refresh(self, msg: dict[str, Any]) -> None:
+        self.refresh()
+
+    def _command_failed(self, kind: str, exc: BaseException) -> None:
+        from towerwidgets.widgets._base import _message
+
+        self.message = f"Could not {kind.replace('_', ' ')}: {_message(exc)}"
+
+    def __repr__(self) -> str:
+        return f"ModelStructure(configs={len(self.configs)})"
