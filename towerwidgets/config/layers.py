@@ -59,7 +59,15 @@ class DropoutLayer(_LayerBase):
     """Randomly drops units during training (regularization)."""
 
     type: Literal["dropout"] = "dropout"
-    rate: float = Field(default=0.2, ge=0, le=0.9, description="Fraction of units to drop")
+    # The spec's schema lists rate as required yet gives it a default; we accept a missing
+    # rate (the default applies) and export the schema as the spec wrote it.
+    rate: float = Field(
+        default=0.2,
+        ge=0,
+        le=0.9,
+        description="Fraction of units to drop",
+        json_schema_extra={"spec_required": True},
+    )
 
     def label(self) -> str:
         return f"Dropout({self.rate:g})"
@@ -139,9 +147,10 @@ def _variant_schema(model: type[_LayerBase]) -> dict[str, Any]:
                 prop["minimum"] = meta.ge
             if hasattr(meta, "le"):
                 prop["maximum"] = meta.le
-        if field.is_required():
+        extra = field.json_schema_extra if isinstance(field.json_schema_extra, dict) else {}
+        if field.is_required() or extra.get("spec_required"):
             required.append(name)
-        else:
+        if not field.is_required():
             prop["default"] = field.default
         if field.description:
             prop["description"] = field.description

@@ -1,0 +1,80 @@
+# towerwidgets — the two commands of the README's Quick start are `make demo` and `make test`.
+SHELL := /bin/bash
+PYTHON ?= python3
+VENV ?= .venv
+PY := $(VENV)/bin/python
+BIN := $(VENV)/bin
+RUNTIME_STAMP := $(VENV)/.runtime-installed
+TEST_STAMP := $(VENV)/.test-installed
+export TF_CPP_MIN_LOG_LEVEL ?= 2
+export PIP_DISABLE_PIP_VERSION_CHECK := 1
+
+.PHONY: demo test install install-test js-build lint format pytest js-test notebooks e2e chromium clean dev
+
+demo: $(RUNTIME_STAMP)  ## create .venv, install, run a quick test on the built-in sample
+	$(BIN)/towerwidgets demo
+
+test: $(TEST_STAMP) chromium  ## every lane: ruff, JS tests, pytest, notebooks, browser
+	$(MAKE) lint
+	$(MAKE) js-test
+	$(MAKE) pytest
+	$(MAKE) notebooks
+	$(MAKE) e2e
+
+install: $(RUNTIME_STAMP)
+install-test: $(TEST_STAMP)
+
+$(VENV)/bin/python:
+	$(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip
+
+node_modules/.package-lock.json: package.json $(wildcard package-lock.json)
+	if [ -f package-lock.json ]; then npm ci --no-audit --no-fund; else npm install --no-audit --no-fund; fi
+
+js-build: node_modules/.package-lock.json
+	npm run build
+
+# The editable install builds the front-end bundle (hatch-jupyter-builder runs npm).
+$(RUNTIME_STAMP): $(VENV)/bin/python pyproject.toml package.json
+	$(MAKE) js-build
+	$(PY) -m pip install --quiet -e .
+	touch $@
+
+$(TEST_STAMP): $(RUNTIME_STAMP)
+	$(PY) -m pip install --quiet -e ".[test]"
+	touch $@
+
+chromium:  ## Debian's Chromium for the browser tests (Playwright cannot download one here)
+	@command -v chromium >/dev/null || { \
+		if [ "$$(id -u)" = 0 ]; then apt-get update -qq && apt-get install -y -qq chromium >/dev/null; \
+		else sudo apt-get update -qq && sudo apt-get install -y -qq chromium >/dev/null; fi; }
+
+lint: $(TEST_STAMP)
+	$(BIN)/ruff check towerwidgets tests benchmarks
+	$(BIN)/ruff format --check towerwidgets tests benchmarks
+
+format: $(TEST_STAMP)
+	$(BIN)/ruff check --fix towerwidgets tests benchmarks
+	$(BIN)/ruff format towerwidgets tests benchmarks
+
+js-test: node_modules/.package-lock.json
+	npm test
+
+pytest: $(TEST_STAMP)
+	$(BIN)/pytest -n 2 --dist loadgroup -p no:cacheprovider tests --ignore=tests/e2e
+
+notebooks: $(TEST_STAMP)
+	@if ls notebooks/*.ipynb >/dev/null 2>&1; then \
+		$(BIN)/pytest -p no:cacheprovider --nbval-lax --nbval-current-env notebooks --ignore=notebooks/regression; fi
+	@if ls notebooks/regression/*.ipynb >/dev/null 2>&1; then \
+		$(BIN)/pytest -p no:cacheprovider --nbval --nbval-current-env \
+			--nbval-sanitize-with notebooks/regression/sanitize.cfg notebooks/regression; fi
+
+e2e: $(TEST_STAMP) chromium
+	@if [ -d tests/e2e ]; then $(BIN)/pytest -p no:cacheprovider tests/e2e; fi
+
+dev:  ## rebuild the bundle on change; use with ANYWIDGET_HMR=1 in the kernel
+	npm run dev
+
+clean:
+	rm -rf $(VENV) node_modules towerwidgets/static dist build .pytest_cache
