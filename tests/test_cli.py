@@ -70,7 +70,7 @@ def test_configs_create_list_show_clone_delete(capsys, tmp_path):
     ],
 )
 def test_errors_are_one_line_without_traceback(capsys, tmp_path, argv, message):
-    code, out, err = run(capsys, "--store", str(tmp_path / "e.db"), *argv)
+    code, _out, err = run(capsys, "--store", str(tmp_path / "e.db"), *argv)
     assert code == 1
     assert err.strip() == message
     assert "Traceback" not in err
