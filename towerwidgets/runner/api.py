@@ -1,0 +1,578 @@
+"""``run_quick_test`` / ``start_quick_test``: the kernel side of a quick test.
+
+The kernel validates and prepares the data (pandas only), generates the modules, hands the
+heavy stages to a backend (a worker process locally) and applies every event it streams
+back to the QuickTest record, the store and the listeners. Nothing here imports TensorFlow,
+and nothing a run does can raise into the caller: failures end as a ``failed`` record.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import shutil
+import threading
+import time
+import traceback
+from collections.abc import Callable, Iterator
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Any
+
+from towerwidgets.runner.estimates import estimate_quick_test
+from towerwidgets.runner.events import QuickTestEvent, stage_percent
+from towerwidgets.runner.prepare import (
+    QuickTestInputError,
+    load_data,
+    prepare_data,
+    validate_inputs,
+)
+
+__all__ = ["QuickTestHandle", "run_quick_test", "start_quick_test", "towerwidgets_home"]
+
+COLLAPSE_WARNING_THRESHOLD = 0.5
+STORE_PROGRESS_INTERVAL = 1.0
+STORE_POLL_INTERVAL = 0.5
+DEFAULT_SEED = 42
+
+
+def towerwidgets_home() -> Path:
+    """``TOWERWIDGETS_HOME`` or ./.towerwidgets: runs, exports and the transform cache."""
+    return Path(os.environ.get("TOWERWIDGETS_HOME") or ".towerwidgets").resolve()
+
+
+def _now() -> datetime:
+    return datetime.now(timezone.utc)
+
+
+def _coerce_config(value: Any, cls: type, repository: Any, what: str) -> Any:
+    if isinstance(value, cls):
+        return value
+    if isinstance(value, int) and not isinstance(value, bool):
+        return repository.get(value)
+    if isinstance(value, dict):
+        return cls.from_dict(value)
+    raise TypeError(
+        f"{what} must be a {cls.__name__}, a dict or a stored id, not {type(value).__name__}"
+    )
+
+
+def _short(error: BaseException) -> str:
+    """One readable line (TensorFlow errors carry pages of graph traceback)."""
+    text = str(error).strip()
+    lines = [ln.strip() for ln in text.splitlines() if ln.strip()]
+    if len(lines) > 3:
+        text = lines[-1]
+    name = type(error).__name__
+    return text if text.startswith(name) else f"{name}: {text}"
+
+
+class QuickTestHandle:
+    """A running (or finished) quick test: its record, its events, wait and cancel."""
+
+    def __init__(
+        self,
+        record: Any,
+        store: Any,
+        backend: Any,
+        run_dir: Path,
+        on_event: Callable[[QuickTestEvent], None] | None = None,
+    ):
+        self.record = record
+        self.store = store
+        self.backend = backend
+        self.run_dir = run_dir
+        self._history: list[QuickTestEvent] = []
+        self._cond = threading.Condition()
+        self._listeners: list[Callable[[QuickTestEvent], None]] = [on_event] if on_event else []
+        self._record_lock = threading.RLock()
+        self._run: Any = None
+        self._cancel_requested = False
+        self._worker_error: dict[str, Any] | None = None
+        self._last_store_write = 0.0
+        self._done = threading.Event()
+        self._thread: threading.Thread | None = None
+        self._started = time.time()
+        self.facts: dict[str, Any] = {}
+
+    # ── public ──────────────────────────────────────────────────────────────────────────
+
+    @property
+    def id(self) -> int | None:
+        return self.record.id
+
+    @property
+    def status(self) -> str:
+        return self.record.status
+
+    @property
+    def done(self) -> bool:
+        return self._done.is_set()
+
+    def add_listener(self, listener: Callable[[QuickTestEvent], None]) -> None:
+        """Call ``listener(event)`` for every later event (from a background thread)."""
+        self._listeners.append(listener)
+
+    def events(self, timeout: float | None = None) -> Iterator[QuickTestEvent]:
+        """Every event from the start, then new ones as they come, until the final status."""
+        index = 0
+        deadline = None if timeout is None else time.time() + timeout
+        while True:
+            with self._cond:
+                while index >= len(self._history) and not self._done.is_set():
+                    remaining = None if deadline is None else deadline - time.time()
+                    if remaining is not None and remaining <= 0:
+                        return
+                    self._cond.wait(remaining if remaining is not None else 1.0)
+                batch = self._history[index:]
+                index = len(self._history)
+                finished = self._done.is_set()
+            yield from batch
+            if finished and index >= len(self._history):
+                return
+
+    def wait(self, timeout: float | None = None) -> Any:
+        """Block until the test ends (or ``timeout`` seconds); returns the record."""
+        self._done.wait(timeout)
+        return self.record
+
+    def cancel(self, timeout: float = 5.0) -> Any:
+        """Stop the test: the worker ends within 2 s and the record becomes ``cancelled``."""
+        self._cancel_requested = True
+        run = self._run
+        if run is not None:
+            run.cancel()
+        self._done.wait(timeout)
+        return self.record
+
+    def __repr__(self) -> str:
+        return (
+            f"QuickTestHandle(id={self.record.id}, status={self.record.status!r}, "
+            f"stage={self.record.current_stage!r}, progress={self.record.progress_percent}%)"
+        )
+
+    # ── events → record ─────────────────────────────────────────────────────────────────
+
+    def _publish(self, event: QuickTestEvent) -> None:
+        event.test_id = self.record.id
+        with self._cond:
+            self._history.append(event)
+            self._cond.notify_all()
+        for listener in list(self._listeners):
+            with contextlib.suppress(Exception):
+                listener(event)
+
+    def _save(self, force: bool = True) -> None:
+        """Write the record; a cancel made elsewhere (store.quick_tests.cancel) wins."""
+        if self.store is None:
+            return
+        now = time.time()
+        if not force and now - self._last_store_write < STORE_PROGRESS_INTERVAL:
+            return
+        self._last_store_write = now
+        from towerwidgets.errors import InvalidTransitionError
+
+        try:
+            self.store.quick_tests.update(self.record)
+        except InvalidTransitionError:
+            self._cancel_requested = True
+            if self._run is not None:
+                self._run.cancel()
+        except Exception:  # the store is busy or gone: keep running, try again next event
+            self.facts.setdefault("store_errors", []).append(traceback.format_exc(limit=1))
+
+    def _set_stage(self, stage: str, fraction: float = 0.0, percent: int | None = None) -> None:
+        with self._record_lock:
+            percent = stage_percent(stage, fraction) if percent is None else percent
+            if stage != self.record.current_stage:
+                self.record.stage_history = [
+                    *self.record.stage_history,
+                    {"stage": stage, "at": _now().isoformat(), "progress_percent": percent},
+                ]
+            self.record.current_stage = stage
+            self.record.progress_percent = max(self.record.progress_percent, min(percent, 100))
+            self._save()
+        self._publish(QuickTestEvent("stage", stage=stage, progress_percent=percent))
+
+    def _warn(self, message: str) -> None:
+        with self._record_lock:
+            if message in self.record.warnings:
+                return
+            self.record.warnings = [*self.record.warnings, message]
+        self._publish(QuickTestEvent("warning", stage=self.record.current_stage, message=message))
+
+    def _on_worker_event(self, data: dict[str, Any]) -> None:
+        kind = data.get("kind")
+        if kind == "ready":
+            return
+        if kind == "stage":
+            stage = data.get("stage", "")
+            if stage == "done":
+                return  # the kernel declares done after checking the exit code
+            self._set_stage(stage, percent=data.get("progress_percent"))
+            return
+        if kind == "error":
+            self._worker_error = data
+            return
+        event = QuickTestEvent.from_dict(data)
+        with self._record_lock:
+            rec = self.record
+            if kind == "progress":
+                if event.progress_percent is not None:
+                    rec.progress_percent = max(
+                        rec.progress_percent, min(event.progress_percent, 99)
+                    )
+                self._save(force=False)
+            elif kind == "epoch":
+                row = dict(event.metrics)
+                rec.epoch_metrics = [*rec.epoch_metrics, row]
+                for name in (
+                    "loss",
+                    "recall_at_10",
+                    "recall_at_50",
+                    "recall_at_100",
+                    "rmse",
+                    "mae",
+                ):
+                    value = row.get(name)
+                    if isinstance(value, int | float):
+                        setattr(rec, name, float(value))
+                if event.progress_percent is not None:
+                    rec.progress_percent = max(
+                        rec.progress_percent, min(event.progress_percent, 99)
+                    )
+                if self.store is not None:
+                    with contextlib.suppress(Exception):
+                        self.store.quick_tests.append_epoch(rec.id, row)
+                self._save()
+            elif kind == "info":
+                metrics = event.metrics
+                self.facts.update(metrics)
+                if "worker_pid" in metrics:
+                    rec.worker_pid = int(metrics["worker_pid"])
+                if "transform_vocabularies" in metrics:
+                    rec.vocabulary_stats = {
+                        **rec.vocabulary_stats,
+                        "transform_vocabularies": metrics["transform_vocabularies"],
+                    }
+                if "transform_cache_hit" in metrics:
+                    rec.vocabulary_stats = {
+                        **rec.vocabulary_stats,
+                        "transform_cache_hit": bool(metrics["transform_cache_hit"]),
+                    }
+                if metrics.get("export_path"):
+                    rec.export_path = str(metrics["export_path"])
+                if metrics.get("vertex_pipeline_id"):
+                    rec.vertex_pipeline_id = str(metrics["vertex_pipeline_id"])
+                self._save()
+        if kind == "warning":
+            self._warn(event.message)
+            return
+        self._publish(event)
+
+    # ── the run ─────────────────────────────────────────────────────────────────────────
+
+    def _finish(self, status: str, message: str = "", stage: str = "") -> None:
+        with self._record_lock:
+            rec = self.record
+            if rec.is_finished:
+                self._done.set()
+                return
+            rec.status = status
+            rec.completed_at = _now()
+            rec.duration_seconds = round(time.time() - self._started)
+            if status == "completed":
+                rec.current_stage = "done"
+                rec.progress_percent = 100
+                rec.stage_history = [
+                    *rec.stage_history,
+                    {"stage": "done", "at": _now().isoformat(), "progress_percent": 100},
+                ]
+                rec.cost_usd = 0.0 if self.backend.machine == "local" else rec.cost_usd
+            elif status == "failed":
+                rec.error_stage = stage or rec.current_stage or "validate"
+                rec.error_message = message
+            self._save()
+        self._publish(
+            QuickTestEvent(
+                "status",
+                stage=self.record.current_stage,
+                status=status,
+                message=message,
+                progress_percent=self.record.progress_percent,
+            )
+        )
+        with self._cond:
+            self._done.set()
+            self._cond.notify_all()
+
+    def _check_store_cancel(self) -> bool:
+        if self.store is None or self.record.id is None:
+            return False
+        try:
+            stored = self.store.quick_tests.get(self.record.id).status
+        except Exception:
+            return False
+        return stored == "cancelled"
+
+    def _final_warnings(self) -> None:
+        rows = self.record.epoch_metrics
+        if not rows:
+            return
+        collapsed = rows[-1].get("collapsed_fraction")
+        if isinstance(collapsed, int | float) and collapsed >= COLLAPSE_WARNING_THRESHOLD:
+            self._warn(
+                f"Collapsed embeddings: {collapsed:.0%} of candidate embeddings are zero or equal "
+                "to another candidate's, so Recall@K is not meaningful. Use a linear output "
+                "layer, a lower learning rate or more epochs."
+            )
+
+    def _execute(self, job: dict[str, Any]) -> None:
+        """Runs on a background thread: validate → prepare → backend → final status."""
+        try:
+            self._execute_stages(job)
+        except QuickTestInputError as error:
+            self._finish("failed", str(error), error.stage)
+        except Exception as error:  # the kernel never crashes: record it and stop
+            self._finish("failed", f"Internal error: {_short(error)}", self.record.current_stage)
+            self.facts["traceback"] = traceback.format_exc()
+        finally:
+            if job.get("cleanup", True):
+                for name in ("train", "eval", "candidates"):
+                    with contextlib.suppress(OSError):
+                        (self.run_dir / f"{name}.parquet").unlink()
+            if getattr(self.backend, "keep_warm", False):
+                with contextlib.suppress(Exception):
+                    self.backend.prewarm()
+
+    def _execute_stages(self, job: dict[str, Any]) -> None:
+        rec = self.record
+        with self._record_lock:
+            rec.status = "running"
+            rec.started_at = _now()
+            self._save()
+        self._set_stage("validate")
+        fc, mc, rating_column = job["feature_config"], job["model_config"], job["rating_column"]
+        df = load_data(job["data"])
+        warnings = validate_inputs(fc, mc, df, rating_column)
+        code = job["code"]
+        if code is None:
+            from towerwidgets.codegen import generate_trainer_code
+
+            code = generate_trainer_code(fc, mc, rating_column=rating_column or None)
+        valid = getattr(code, "is_valid", True)
+        if not valid:
+            raise QuickTestInputError(
+                f"Code generation failed: {getattr(code, 'validation_error', '') or 'unknown'}"
+            )
+        transform_code = code["transform_code"] if isinstance(code, dict) else code.transform_code
+        trainer_code = code["trainer_code"] if isinstance(code, dict) else code.trainer_code
+        with self._record_lock:
+            rec.transform_code = transform_code
+            rec.trainer_code = trainer_code
+        for message in warnings:
+            self._warn(message)
+        if self._cancel_requested:
+            return self._finish("cancelled")
+
+        self._set_stage("prepare data")
+        prepared = prepare_data(
+            df, fc, transform_code, self.run_dir, seed=rec.seed, split=job["split"]
+        )
+        with self._record_lock:
+            rec.split = prepared.split
+            rec.data_fingerprint = prepared.fingerprint
+            rec.vocabulary_stats = {**rec.vocabulary_stats, "columns": prepared.vocabulary_stats}
+            cache_dir = job["cache_dir"] / prepared.cache_key
+            estimate = estimate_quick_test(
+                fc,
+                mc,
+                n_rows=prepared.n_rows,
+                epochs=rec.get_effective_epochs(),
+                batch_size=rec.get_effective_batch_size(),
+                machine=self.backend.machine,
+                transform_cached=(cache_dir / "DONE.json").is_file(),
+            )
+            rec.estimated_duration_seconds = round(estimate.seconds)
+            rec.cost_usd = estimate.cost_usd
+            self._save()
+        for message in prepared.warnings:
+            self._warn(message)
+        if self._cancel_requested:
+            return self._finish("cancelled")
+
+        transform_path = self.run_dir / "transform_module.py"
+        trainer_path = self.run_dir / "trainer_module.py"
+        transform_path.write_text(transform_code)
+        trainer_path.write_text(trainer_code)
+        custom_config = {
+            "epochs": rec.epochs_override,
+            "batch_size": rec.batch_size_override,
+            "learning_rate": rec.learning_rate_override,
+            "seed": rec.seed,
+        }
+        worker_job = {
+            "test_id": rec.id,
+            "run_dir": str(self.run_dir),
+            "transform_module": str(transform_path),
+            "trainer_module": str(trainer_path),
+            "data": prepared.paths,
+            "cache_dir": str(job["cache_dir"]),
+            "cache_key": prepared.cache_key,
+            "custom_config": {k: v for k, v in custom_config.items() if v is not None},
+            "serving_model_dir": str(self.run_dir / "model"),
+            "progress_interval": job["progress_interval"],
+        }
+        job_path = self.run_dir / "job.json"
+        job_path.write_text(json.dumps(worker_job, indent=2))
+        if self._cancel_requested:
+            return self._finish("cancelled")
+        try:
+            self._run = self.backend.submit(worker_job, job_path, self._on_worker_event)
+        except Exception as error:
+            raise QuickTestInputError(
+                f"Could not start the worker: {_short(error)}", stage="transform"
+            ) from error
+        if self._run.pid:
+            with self._record_lock:
+                rec.worker_pid = self._run.pid
+                self._save()
+        if self._cancel_requested:
+            self._run.cancel()
+
+        code_ = None
+        while code_ is None:
+            code_ = self._run.wait(STORE_POLL_INTERVAL)
+            if code_ is None and not self._cancel_requested and self._check_store_cancel():
+                self._cancel_requested = True
+                self._run.cancel()
+        if self._cancel_requested or self._check_store_cancel():
+            return self._finish("cancelled")
+        if self._worker_error is not None:
+            err = self._worker_error
+            return self._finish(
+                "failed", err.get("message") or "The worker failed", err.get("stage") or ""
+            )
+        if code_ != 0:
+            stage = rec.current_stage or "transform"
+            return self._finish("failed", self._run.failure_reason(stage), stage)
+        self._final_warnings()
+        self._finish("completed")
+
+
+def start_quick_test(
+    feature_config: Any,
+    model_config: Any,
+    data: Any,
+    rating_column: str | None = None,
+    epochs: int | None = None,
+    batch_size: int | None = None,
+    learning_rate: float | None = None,
+    store: Any = None,
+    *,
+    seed: int = DEFAULT_SEED,
+    split: str | dict[str, Any] = "random",
+    backend: Any = None,
+    code: Any = None,
+    on_event: Callable[[QuickTestEvent], None] | None = None,
+    home: str | Path | None = None,
+    progress_interval: float = 0.5,
+) -> QuickTestHandle:
+    """Start a quick test in the background and return its handle at once.
+
+    ``data`` is a DataFrame or a CSV/Parquet path; ``epochs``/``batch_size``/
+    ``learning_rate`` override the ModelConfig (the spec's ``*_override`` fields); ``store``
+    defaults to ``Store()``. ``split`` is ``"random"`` (seeded 80/20) or ``"temporal"``.
+    ``code`` runs given modules (an object or dict with ``transform_code`` and
+    ``trainer_code``) instead of generating them. The record is created ``pending`` in the
+    store before this returns.
+    """
+    from towerwidgets.config import FeatureConfig, ModelConfig, QuickTest
+    from towerwidgets.runner.backends import LocalBackend
+
+    if store is None:
+        from towerwidgets.store import Store
+
+        store = Store()
+    fc = _coerce_config(feature_config, FeatureConfig, store.feature_configs, "feature_config")
+    mc = _coerce_config(model_config, ModelConfig, store.model_configs, "model_config")
+    backend = backend or LocalBackend()
+    home_dir = Path(home).resolve() if home else towerwidgets_home()
+
+    n_rows = len(data) if hasattr(data, "__len__") and not isinstance(data, str | Path) else None
+    estimate = None
+    with contextlib.suppress(Exception):
+        estimate = estimate_quick_test(
+            fc, mc, n_rows=n_rows, epochs=epochs, batch_size=batch_size, machine=backend.machine
+        )
+    record = QuickTest(
+        feature_config_id=fc.id,
+        model_config_id=mc.id,
+        feature_config_snapshot=fc.to_dict(),
+        model_config_snapshot=mc.to_dict(),
+        rating_column=rating_column or "",
+        epochs_override=epochs,
+        batch_size_override=batch_size,
+        learning_rate_override=learning_rate,
+        seed=seed,
+        backend=backend.name,
+        owner_pid=os.getpid(),
+        estimated_duration_seconds=round(estimate.seconds) if estimate else None,
+        cost_usd=estimate.cost_usd if estimate else None,
+    )
+    record = store.quick_tests.create(record)
+    run_dir = home_dir / "runs" / f"quicktest-{record.id}-{int(time.time())}"
+    if run_dir.exists():
+        shutil.rmtree(run_dir, ignore_errors=True)
+    run_dir.mkdir(parents=True, exist_ok=True)
+    backend.prewarm()  # import TensorFlow in a worker while the kernel validates and prepares
+    handle = QuickTestHandle(record, store, backend, run_dir, on_event=on_event)
+    job = {
+        "feature_config": fc,
+        "model_config": mc,
+        "data": data,
+        "rating_column": rating_column or "",
+        "code": code,
+        "split": split,
+        "cache_dir": home_dir / "cache" / "transform",
+        "progress_interval": progress_interval,
+    }
+    handle._thread = threading.Thread(
+        target=handle._execute, args=(job,), name=f"tw-quicktest-{record.id}", daemon=True
+    )
+    handle._thread.start()
+    return handle
+
+
+def run_quick_test(
+    feature_config: Any,
+    model_config: Any,
+    data: Any,
+    rating_column: str | None = None,
+    epochs: int | None = None,
+    batch_size: int | None = None,
+    learning_rate: float | None = None,
+    store: Any = None,
+    wait: bool = True,
+    **options: Any,
+) -> Any:
+    """Run a quick test; with ``wait=True`` block and return the finished QuickTest record,
+    else return the :class:`QuickTestHandle` at once (see :func:`start_quick_test`)."""
+    handle = start_quick_test(
+        feature_config,
+        model_config,
+        data,
+        rating_column,
+        epochs,
+        batch_size,
+        learning_rate,
+        store,
+        **options,
+    )
+    if not wait:
+        return handle
+    try:
+        return handle.wait()
+    except KeyboardInterrupt:
+        return handle.cancel()

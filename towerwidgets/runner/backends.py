@@ -1,0 +1,341 @@
+"""Where the heavy stages run: a local worker process now, Vertex AI Pipelines later.
+
+A backend takes a job (a JSON file naming the generated modules, the prepared splits, the
+transform cache and the export directory) and returns a :class:`Run` that streams the same
+events (dicts, see ``events.py``) to a callback and can be waited on or cancelled.
+"""
+
+from __future__ import annotations
+
+import atexit
+import contextlib
+import json
+import os
+import signal
+import subprocess
+import sys
+import threading
+import time
+from abc import ABC, abstractmethod
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any, ClassVar
+
+from towerwidgets.runner.events import decode_line
+
+__all__ = ["Backend", "LocalBackend", "LocalRun", "Run", "VertexBackend", "VertexRun"]
+
+EventCallback = Callable[[dict[str, Any]], None]
+CANCEL_GRACE_SECONDS = 1.0
+
+
+class Run(ABC):
+    """One submitted job."""
+
+    pid: int | None = None
+
+    @abstractmethod
+    def wait(self, timeout: float | None = None) -> int | None:
+        """The exit code (negative: killed by that signal), or None if still running."""
+
+    @abstractmethod
+    def cancel(self) -> None:
+        """Stop the job as fast as possible (local: within 2 seconds)."""
+
+    @abstractmethod
+    def failure_reason(self, stage: str) -> str:
+        """A readable reason for an exit without an error event."""
+
+
+class Backend(ABC):
+    """Runs the transform/train/evaluate/export stages of a quick test."""
+
+    name = "abstract"
+    machine = "local"
+
+    @abstractmethod
+    def submit(self, job: dict[str, Any], job_path: Path, on_event: EventCallback) -> Run:
+        """Start the job; events arrive on ``on_event`` from a background thread."""
+
+    def prewarm(self) -> None:  # noqa: B027 - optional hook
+        """Get ready for the next job (a local backend starts a worker early)."""
+
+
+# ── local ───────────────────────────────────────────────────────────────────────────────
+
+
+def _worker_env() -> dict[str, str]:
+    env = dict(os.environ)
+    env["TF_USE_LEGACY_KERAS"] = "1"
+    env["PYTHONUNBUFFERED"] = "1"
+    env.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+    # The worker imports this very package, also from a source checkout.
+    root = str(Path(__file__).resolve().parents[2])
+    env["PYTHONPATH"] = root + (os.pathsep + env["PYTHONPATH"] if env.get("PYTHONPATH") else "")
+    return env
+
+
+def _spawn_worker(log_path: Path | None = None) -> subprocess.Popen:
+    log = open(log_path, "ab") if log_path else subprocess.DEVNULL
+    try:
+        return subprocess.Popen(
+            [sys.executable, "-m", "towerwidgets.runner.worker"],
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            stderr=log,
+            env=_worker_env(),
+            start_new_session=True,  # its own process group: cancel kills it and its children
+            close_fds=True,
+        )
+    finally:
+        if log_path:
+            log.close()
+
+
+class LocalRun(Run):
+    def __init__(self, process: subprocess.Popen, on_event: EventCallback, log_path: Path):
+        self.process = process
+        self.pid = process.pid
+        self.log_path = log_path
+        self._on_event = on_event
+        self._cancelled = False
+        self._reader = threading.Thread(
+            target=self._read, name=f"tw-worker-{self.pid}", daemon=True
+        )
+        self._reader.start()
+
+    def _read(self) -> None:
+        assert self.process.stdout is not None
+        for line in self.process.stdout:
+            event = decode_line(line)
+            if event is not None:
+                with contextlib.suppress(Exception):
+                    self._on_event(event)
+
+    def wait(self, timeout: float | None = None) -> int | None:
+        try:
+            code = self.process.wait(timeout)
+        except subprocess.TimeoutExpired:
+            return None
+        self._reader.join(5)  # deliver the last events before the caller looks at the code
+        return code
+
+    def cancel(self) -> None:
+        self._cancelled = True
+        self.kill(grace=CANCEL_GRACE_SECONDS)
+
+    def kill(self, grace: float = 0.0) -> None:
+        if self.process.poll() is not None:
+            return
+        for sig, wait in ((signal.SIGTERM, grace), (signal.SIGKILL, 1.0)):
+            with contextlib.suppress(ProcessLookupError, PermissionError):
+                os.killpg(self.process.pid, sig)
+            try:
+                self.process.wait(wait)
+                return
+            except subprocess.TimeoutExpired:
+                continue
+
+    def failure_reason(self, stage: str) -> str:
+        code = self.process.returncode
+        if code is not None and code < 0:
+            name = (
+                signal.Signals(-code).name
+                if -code in signal.Signals._value2member_map_
+                else str(-code)
+            )
+            reason = f"The worker process was killed by {name} during the {stage!r} stage"
+            if -code == signal.SIGKILL:
+                reason += (
+                    " (SIGKILL is what the out-of-memory killer sends: the data, vocabularies or "
+                    "batch size may be too large for this machine's memory)"
+                )
+            return reason
+        tail = ""
+        with contextlib.suppress(OSError):
+            lines = [ln for ln in self.log_path.read_text(errors="replace").splitlines() if ln]
+            lines = [ln for ln in lines if not ln.startswith(("I0000", "W0000", "E0000"))]
+            tail = " | ".join(lines[-3:])
+        return (
+            f"The worker process exited with code {code} during the {stage!r} stage"
+            + (f": {tail}" if tail else "")
+            + f" (log: {self.log_path})"
+        )
+
+
+class LocalBackend(Backend):
+    """Runs the job in ``python -m towerwidgets.runner.worker`` on this machine.
+
+    ``keep_warm`` keeps one spare worker with TensorFlow already imported, started while the
+    kernel validates and prepares the data (or after a test ends), so the next test skips
+    the import. The spare exits on its own after ``idle_timeout`` or when the kernel exits.
+    """
+
+    name = "local"
+    machine = "local"
+    _lock = threading.Lock()
+    _spare: subprocess.Popen | None = None
+
+    def __init__(self, keep_warm: bool = True):
+        self.keep_warm = keep_warm
+
+    def prewarm(self) -> None:
+        if not self.keep_warm:
+            return
+        with LocalBackend._lock:
+            spare = LocalBackend._spare
+            if spare is None or spare.poll() is not None:
+                LocalBackend._spare = _spawn_worker()
+
+    def _take_worker(self, log_path: Path) -> subprocess.Popen:
+        with LocalBackend._lock:
+            spare, LocalBackend._spare = LocalBackend._spare, None
+        if spare is not None and spare.poll() is None:
+            return spare
+        return _spawn_worker(log_path)
+
+    def submit(self, job: dict[str, Any], job_path: Path, on_event: EventCallback) -> LocalRun:
+        log_path = Path(job["run_dir"]) / "worker.log"
+        process = self._take_worker(log_path)
+        run = LocalRun(process, on_event, log_path)
+        assert process.stdin is not None
+        try:
+            process.stdin.write(f"{job_path}\n".encode())
+            process.stdin.flush()
+        except OSError:  # the spare died between the check and the write: start afresh
+            run.kill()
+            process = _spawn_worker(log_path)
+            run = LocalRun(process, on_event, log_path)
+            assert process.stdin is not None
+            process.stdin.write(f"{job_path}\n".encode())
+            process.stdin.flush()
+        return run
+
+    @classmethod
+    def shutdown(cls) -> None:
+        """Stop the spare worker (also done at interpreter exit)."""
+        with cls._lock:
+            spare, cls._spare = cls._spare, None
+        if spare is not None and spare.poll() is None:
+            with contextlib.suppress(ProcessLookupError, PermissionError):
+                os.killpg(spare.pid, signal.SIGKILL)
+            with contextlib.suppress(subprocess.TimeoutExpired):
+                spare.wait(2)
+
+
+atexit.register(LocalBackend.shutdown)
+
+
+# ── Vertex AI Pipelines ─────────────────────────────────────────────────────────────────
+
+
+class VertexRun(Run):
+    """A submitted pipeline job; state is polled and mapped to the local events."""
+
+    _STATE_STAGE: ClassVar[dict[str, str]] = {
+        "PIPELINE_STATE_QUEUED": "transform",
+        "PIPELINE_STATE_PENDING": "transform",
+        "PIPELINE_STATE_RUNNING": "train",
+    }
+
+    def __init__(self, pipeline_job: Any, on_event: EventCallback, poll_seconds: float = 30.0):
+        self.job = pipeline_job
+        self.pid = None
+        self._on_event = on_event
+        self._poll = poll_seconds
+
+    def wait(self, timeout: float | None = None) -> int | None:
+        deadline = None if timeout is None else time.time() + timeout
+        while True:
+            state = str(getattr(self.job, "state", "")).split(".")[-1]
+            if state == "PIPELINE_STATE_SUCCEEDED":
+                self._on_event({"kind": "stage", "stage": "done", "progress_percent": 100})
+                return 0
+            if state in ("PIPELINE_STATE_FAILED", "PIPELINE_STATE_CANCELLED"):
+                return 1
+            if stage := self._STATE_STAGE.get(state):
+                self._on_event({"kind": "stage", "stage": stage})
+            if deadline is not None and time.time() >= deadline:
+                return None
+            time.sleep(self._poll)
+
+    def cancel(self) -> None:
+        self.job.cancel()
+
+    def failure_reason(self, stage: str) -> str:
+        error = getattr(self.job, "error", None)
+        return f"The Vertex AI pipeline failed during {stage!r}: {error or 'see the console'}"
+
+
+class VertexBackend(Backend):
+    """Runs the same modules as a TFX pipeline (Transform → Trainer) on Vertex AI Pipelines.
+
+    ``pipeline_spec(job)`` builds the pipeline description without any cloud call;
+    ``submit`` uploads it through google-cloud-aiplatform (the only part tests mock).
+    """
+
+    name = "vertex"
+
+    def __init__(
+        self,
+        project: str,
+        region: str = "us-central1",
+        pipeline_root: str = "",
+        machine: str = "n1-standard-8",
+        service_account: str | None = None,
+    ):
+        self.project = project
+        self.region = region
+        self.pipeline_root = pipeline_root or f"gs://{project}-towerwidgets/pipelines"
+        self.machine = machine
+        self.service_account = service_account
+
+    def pipeline_spec(self, job: dict[str, Any]) -> dict[str, Any]:
+        """A TFX-style pipeline description: the same transform and trainer module files."""
+        custom = {k: v for k, v in (job.get("custom_config") or {}).items() if k != "callbacks"}
+        root = f"{self.pipeline_root}/{job['cache_key']}"
+        return {
+            "pipeline_name": f"towerwidgets-quicktest-{job.get('test_id', 'x')}",
+            "pipeline_root": root,
+            "components": [
+                {
+                    "name": "ExampleGen",
+                    "splits": {"train": "train", "eval": "eval"},
+                    "inputs": job["data"],
+                },
+                {"name": "Transform", "module_file": job["transform_module"]},
+                {
+                    "name": "Trainer",
+                    "module_file": job["trainer_module"],
+                    "custom_config": custom,
+                    "machine_type": self.machine,
+                },
+                {"name": "Pusher", "serving_model_dir": f"{root}/serving_model"},
+            ],
+            "project": self.project,
+            "region": self.region,
+        }
+
+    def _submit_pipeline(self, spec: dict[str, Any]) -> Any:  # pragma: no cover - cloud call
+        from google.cloud import aiplatform
+
+        aiplatform.init(project=self.project, location=self.region)
+        pipeline_job = aiplatform.PipelineJob(
+            display_name=spec["pipeline_name"],
+            template_path=spec.get("template_path", ""),
+            pipeline_root=spec["pipeline_root"],
+            parameter_values={"spec": json.dumps(spec)},
+        )
+        pipeline_job.submit(service_account=self.service_account)
+        return pipeline_job
+
+    def submit(self, job: dict[str, Any], job_path: Path, on_event: EventCallback) -> VertexRun:
+        spec = self.pipeline_spec(job)
+        pipeline_job = self._submit_pipeline(spec)
+        on_event(
+            {
+                "kind": "info",
+                "metrics": {"vertex_pipeline_id": getattr(pipeline_job, "resource_name", "")},
+            }
+        )
+        return VertexRun(pipeline_job, on_event)

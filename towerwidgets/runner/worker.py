@@ -1,0 +1,470 @@
+"""The quick-test worker: ``python -m towerwidgets.runner.worker``.
+
+Runs in its own process so TensorFlow never loads in the kernel. It sets
+``TF_USE_LEGACY_KERAS=1`` before importing TensorFlow, imports the heavy stack (warm-up),
+says ``ready``, then reads one job file path per line on stdin and runs it:
+
+1. transform: the generated ``preprocessing_fn`` through tensorflow-transform on Beam's
+   DirectRunner, train analysed + transformed, eval and candidates transformed, written as
+   gzipped TFRecords of tf.Example, cached under the job's ``cache_dir`` by key;
+2. train / evaluate / export: the generated ``run_fn(fn_args)`` with a FnArgs-compatible
+   object whose callbacks stream per-epoch metrics and throttled in-batch progress.
+
+Events are JSON lines on the original stdout; anything libraries print goes to stderr.
+"""
+
+from __future__ import annotations
+
+import os
+
+os.environ["TF_USE_LEGACY_KERAS"] = "1"
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+
+import contextlib
+import importlib.util
+import json
+import math
+import select
+import shutil
+import sys
+import time
+import traceback
+import uuid
+from pathlib import Path
+from typing import Any
+
+from towerwidgets.runner.events import encode_event, stage_percent
+
+CACHE_VERSION = 1
+_EVENT_STREAM = None  # the original stdout, kept for events
+
+
+_CURRENT_STAGE = "transform"
+
+
+class WorkerError(Exception):
+    """A failure with a readable message for the user (no traceback needed)."""
+
+    def __init__(self, message: str, stage: str | None = None):
+        super().__init__(message)
+        self.stage = stage
+
+
+def emit(kind: str, **payload: Any) -> None:
+    stream = _EVENT_STREAM or sys.stdout
+    stream.write(encode_event({"kind": kind, "time": time.time(), **payload}))
+    stream.flush()
+
+
+def stage(name: str, fraction: float = 0.0, **extra: Any) -> None:
+    global _CURRENT_STAGE
+    _CURRENT_STAGE = name
+    emit("stage", stage=name, progress_percent=stage_percent(name, fraction), **extra)
+
+
+def _redirect_stdout() -> None:
+    """Keep fd 1 for events; point Python's and C's stdout at stderr."""
+    global _EVENT_STREAM
+    events_fd = os.dup(1)
+    os.dup2(2, 1)
+    _EVENT_STREAM = os.fdopen(events_fd, "w", buffering=1, encoding="utf-8")
+    sys.stdout = sys.stderr
+
+
+def warm_up() -> None:
+    """Import the heavy stack once, before any job arrives."""
+    import apache_beam  # noqa: F401
+    import tensorflow as tf
+    import tensorflow_recommenders  # noqa: F401
+    import tensorflow_transform
+    import tensorflow_transform.beam  # noqa: F401
+    from tfx_bsl.public import tfxio  # noqa: F401
+
+    tf.get_logger().setLevel("ERROR")
+
+
+def load_module(path: str, name: str) -> Any:
+    spec = importlib.util.spec_from_file_location(name, path)
+    if spec is None or spec.loader is None:
+        raise WorkerError(f"Cannot load module {path}")
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[name] = module
+    spec.loader.exec_module(module)
+    return module
+
+
+# ── transform ───────────────────────────────────────────────────────────────────────────
+
+
+def _record_batches(frame: Any, column_types: dict[str, str], rows_per_batch: int = 20_000):
+    import numpy as np
+    import pyarrow as pa
+
+    batches = []
+    for start in range(0, max(len(frame), 1), rows_per_batch):
+        part = frame.iloc[start : start + rows_per_batch]
+        n = len(part)
+        if n == 0:
+            break
+        offsets = pa.array(np.arange(n + 1, dtype=np.int64))
+        arrays = []
+        for name, kind in column_types.items():
+            column = part[name]
+            if kind == "string":
+                values = pa.array(column.astype(str).to_numpy(dtype=object), type=pa.large_binary())
+            elif kind == "float":
+                values = pa.array(column.to_numpy(dtype=np.float32))
+            else:
+                values = pa.array(column.to_numpy(dtype=np.int64))
+            arrays.append(pa.LargeListArray.from_arrays(offsets, values))
+        batches.append(pa.RecordBatch.from_arrays(arrays, list(column_types)))
+    return batches
+
+
+def _encode_examples(item: Any) -> list[bytes]:
+    from tfx_bsl.coders import example_coder
+
+    record_batch = item[0] if isinstance(item, tuple) else item
+    return example_coder.RecordBatchToExamples(record_batch)
+
+
+def run_transform(job: dict[str, Any], transform_module: Any) -> dict[str, Any]:
+    """Transform the prepared splits (or reuse the cache); returns the output locations."""
+    cache_dir = Path(job["cache_dir"]) / job["cache_key"]
+    marker = cache_dir / "DONE.json"
+    if marker.is_file():
+        info = json.loads(marker.read_text())
+        emit(
+            "info",
+            stage="transform",
+            metrics={"transform_cache": "hit", "cache_dir": str(cache_dir)},
+        )
+        os.utime(marker)  # last use, for cache clean-up
+        return {**info, "dir": str(cache_dir), "cache_hit": True}
+
+    import apache_beam as beam
+    import pandas as pd
+    import tensorflow_transform.beam as tft_beam
+    from apache_beam.options.pipeline_options import PipelineOptions
+    from tensorflow_transform.tf_metadata import schema_utils
+    from tfx_bsl.public import tfxio
+    from tfx_bsl.tfxio import tensor_representation_util
+
+    emit(
+        "info", stage="transform", metrics={"transform_cache": "miss", "cache_dir": str(cache_dir)}
+    )
+    column_types: dict[str, str] = dict(transform_module.RAW_COLUMN_TYPES)
+    schema = schema_utils.schema_from_feature_spec(transform_module.raw_feature_spec())
+    representations = tensor_representation_util.InferTensorRepresentationsFromSchema(schema)
+    splits = {}
+    for split in ("train", "eval", "candidates"):
+        frame = pd.read_parquet(job["data"][split], columns=list(column_types))
+        splits[split] = _record_batches(frame, column_types)
+    if not splits["train"]:
+        raise WorkerError("The training split is empty")
+    adapter_config = tfxio.TensorAdapterConfig(splits["train"][0].schema, representations)
+
+    tmp_dir = cache_dir.parent / f".tmp-{cache_dir.name}-{uuid.uuid4().hex[:8]}"
+    tmp_dir.mkdir(parents=True)
+    options = PipelineOptions(["--direct_num_workers=1", "--direct_running_mode=in_memory"])
+    start = time.time()
+    try:
+        with (
+            beam.Pipeline(runner="DirectRunner", options=options) as pipeline,
+            tft_beam.Context(temp_dir=str(tmp_dir / "tft_tmp"), force_tf_compat_v1=False),
+        ):
+            raw_train = pipeline | "train" >> beam.Create(splits["train"])
+            (train_data, _), transform_fn = (
+                raw_train,
+                adapter_config,
+            ) | "AnalyzeAndTransform" >> tft_beam.AnalyzeAndTransformDataset(
+                transform_module.preprocessing_fn, output_record_batches=True
+            )
+            _ = transform_fn | "WriteTransformFn" >> tft_beam.WriteTransformFn(
+                str(tmp_dir / "transform_output")
+            )
+            outputs = {"train": train_data}
+            for split in ("eval", "candidates"):
+                if not splits[split]:
+                    continue
+                raw = pipeline | split >> beam.Create(splits[split])
+                data, _ = ((raw, adapter_config), transform_fn) | (
+                    f"Transform{split}" >> tft_beam.TransformDataset(output_record_batches=True)
+                )
+                outputs[split] = data
+            for split, data in outputs.items():
+                _ = (
+                    data
+                    | f"Encode{split}" >> beam.FlatMap(_encode_examples)
+                    | f"Write{split}"
+                    >> beam.io.WriteToTFRecord(
+                        str(tmp_dir / split / "part"), file_name_suffix=".gz", num_shards=1
+                    )
+                )
+    except Exception:
+        shutil.rmtree(tmp_dir, ignore_errors=True)
+        raise
+    shutil.rmtree(tmp_dir / "tft_tmp", ignore_errors=True)
+    info = {
+        "version": CACHE_VERSION,
+        "seconds": round(time.time() - start, 2),
+        "rows": {split: sum(b.num_rows for b in batches) for split, batches in splits.items()},
+        "created": time.time(),
+    }
+    (tmp_dir / "DONE.json").write_text(json.dumps(info))
+    try:
+        tmp_dir.rename(cache_dir)
+    except OSError:  # another worker finished the same transform first: use theirs
+        shutil.rmtree(tmp_dir, ignore_errors=True)
+    return {**info, "dir": str(cache_dir), "cache_hit": False}
+
+
+def vocabulary_sizes(transform_output: str) -> dict[str, int]:
+    assets = Path(transform_output) / "transform_fn" / "assets"
+    sizes = {}
+    if assets.is_dir():
+        for file in sorted(assets.iterdir()):
+            if file.is_file():
+                with file.open("rb") as handle:
+                    sizes[file.name] = sum(1 for _ in handle)
+    return sizes
+
+
+# ── train / evaluate / export ───────────────────────────────────────────────────────────
+
+
+class _DataAccessor:
+    """The part of TFX's DataAccessor that generated trainer modules use."""
+
+    def tf_dataset_factory(self, file_pattern: Any, options: Any, schema: Any) -> Any:
+        from tfx_bsl.public import tfxio
+
+        patterns = [file_pattern] if isinstance(file_pattern, str) else list(file_pattern)
+        return tfxio.TFExampleRecord(file_pattern=patterns, schema=schema).TensorFlowDataset(
+            options
+        )
+
+
+class FnArgs:
+    """A TFX ``FnArgs``-compatible bag of attributes for ``run_fn``."""
+
+    def __init__(self, **values: Any):
+        self.train_steps = None
+        self.eval_steps = None
+        self.schema_path = None
+        self.schema_file = None
+        self.model_run_dir = None
+        self.base_model = None
+        self.hyperparameters = None
+        self.__dict__.update(values)
+
+    @property
+    def transform_graph_path(self) -> str:  # TFX's older name for transform_output
+        return self.transform_output
+
+
+def _make_progress_callback(epochs: int, interval: float) -> Any:
+    import tensorflow as tf
+
+    class StreamingCallback(tf.keras.callbacks.Callback):
+        """Streams epoch metrics and throttled in-epoch progress; fails on NaN loss."""
+
+        def __init__(self) -> None:
+            super().__init__()
+            self.epochs = max(int(epochs), 1)
+            self.epoch = 0
+            self.steps: int | None = None
+            self.last_emit = 0.0
+            self.test_began = None
+            self.in_evaluate = False
+            self.epoch_start = time.time()
+
+        def _fraction(self, batch: int) -> float:
+            within = (batch + 1) / self.steps if self.steps else 0.0
+            return (self.epoch + min(within, 1.0)) / self.epochs
+
+        def on_epoch_begin(self, epoch: int, logs: Any = None) -> None:
+            self.epoch = epoch
+            self.epoch_start = time.time()
+            self.test_began = None
+
+        def on_train_batch_end(self, batch: int, logs: Any = None) -> None:
+            loss = (logs or {}).get("loss")
+            if loss is not None and not math.isfinite(float(loss)):
+                raise WorkerError(
+                    f"Loss became NaN at epoch {self.epoch + 1} (batch {batch + 1}); "
+                    "lower the learning rate or check the input data",
+                    stage="train",
+                )
+            now = time.time()
+            if now - self.last_emit >= interval:
+                self.last_emit = now
+                emit(
+                    "progress",
+                    stage="train",
+                    progress_percent=stage_percent("train", self._fraction(batch)),
+                    epoch=self.epoch + 1,
+                    metrics={
+                        "batch": batch + 1,
+                        "steps": self.steps,
+                        "loss": None if loss is None else float(loss),
+                    },
+                )
+
+        def on_test_begin(self, logs: Any = None) -> None:
+            self.test_began = time.time()
+            if self.epoch + 1 >= self.epochs and not self.in_evaluate:
+                self.in_evaluate = True
+                stage("evaluate")
+
+        def on_epoch_end(self, epoch: int, logs: Any = None) -> None:
+            logs = dict(logs or {})
+            if self.steps is None and self.params:
+                self.steps = self.params.get("steps")
+            row: dict[str, Any] = {"epoch": epoch + 1}
+            for key, value in logs.items():
+                try:
+                    row[key] = float(value)
+                except (TypeError, ValueError):
+                    continue
+            now = time.time()
+            row["epoch_seconds"] = round(now - self.epoch_start, 3)
+            if self.test_began is not None:
+                row["eval_seconds"] = round(now - self.test_began, 3)
+            emit(
+                "epoch",
+                stage="train",
+                epoch=epoch + 1,
+                metrics=row,
+                progress_percent=stage_percent("train", (epoch + 1) / self.epochs),
+            )
+            loss = row.get("loss")
+            if loss is not None and not math.isfinite(loss):
+                raise WorkerError(
+                    f"Loss became NaN at epoch {epoch + 1}; lower the learning rate or check "
+                    "the input data",
+                    stage="train",
+                )
+
+        def on_train_batch_begin(self, batch: int, logs: Any = None) -> None:
+            if self.steps is None and self.params and self.params.get("steps"):
+                self.steps = self.params["steps"]
+
+        def on_train_end(self, logs: Any = None) -> None:
+            if not self.in_evaluate:
+                self.in_evaluate = True
+                stage("evaluate", 0.5)
+            stage("export")
+
+    return StreamingCallback()
+
+
+def run_job(job: dict[str, Any]) -> None:
+    started = time.time()
+    try:
+        stage("transform")
+        transform_module = load_module(job["transform_module"], f"tw_transform_{uuid.uuid4().hex}")
+        out = run_transform(job, transform_module)
+        transform_output = str(Path(out["dir"]) / "transform_output")
+        emit(
+            "info",
+            stage="transform",
+            metrics={
+                "transform_seconds": out.get("seconds") if not out["cache_hit"] else 0.0,
+                "transform_cache_hit": out["cache_hit"],
+                "transform_vocabularies": vocabulary_sizes(transform_output),
+            },
+        )
+
+        stage("train")
+        trainer = load_module(job["trainer_module"], f"tw_trainer_{uuid.uuid4().hex}")
+        custom = dict(job.get("custom_config") or {})
+        epochs = int(custom.get("epochs") or getattr(trainer, "EPOCHS", 1) or 1)
+        callback = _make_progress_callback(epochs, float(job.get("progress_interval", 0.5)))
+        custom["callbacks"] = [*custom.get("callbacks", []), callback]
+        candidates = Path(out["dir"]) / "candidates"
+        if candidates.is_dir():
+            custom.setdefault("candidate_files", str(candidates / "*.gz"))
+        serving_dir = job["serving_model_dir"]
+        fn_args = FnArgs(
+            train_files=[str(Path(out["dir"]) / "train" / "*.gz")],
+            eval_files=[str(Path(out["dir"]) / "eval" / "*.gz")],
+            transform_output=transform_output,
+            serving_model_dir=serving_dir,
+            data_accessor=_DataAccessor(),
+            custom_config=custom,
+            working_dir=job.get("run_dir"),
+        )
+        train_start = time.time()
+        trainer.run_fn(fn_args)
+        if not callback.in_evaluate:
+            stage("evaluate")
+        saved = Path(serving_dir) / "saved_model.pb"
+        if not saved.is_file():
+            raise WorkerError(f"run_fn finished but exported no model to {serving_dir}")
+        emit(
+            "info",
+            stage="export",
+            metrics={
+                "export_path": serving_dir,
+                "train_seconds": round(time.time() - train_start, 2),
+                "worker_seconds": round(time.time() - started, 2),
+            },
+        )
+        stage("done")
+    except WorkerError as error:
+        emit("error", stage=error.stage or _CURRENT_STAGE, message=str(error))
+        raise SystemExit(1) from None
+    except Exception as error:
+        emit(
+            "error",
+            stage=_CURRENT_STAGE,
+            message=f"{type(error).__name__}: {error}",
+            traceback=traceback.format_exc(),
+        )
+        raise SystemExit(1) from None
+
+
+def _read_job_path(idle_timeout: float) -> str | None:
+    """One job path from stdin; None on EOF (the kernel went away) or idle timeout."""
+    ready, _, _ = select.select([sys.stdin], [], [], idle_timeout)
+    if not ready:
+        return None
+    line = sys.stdin.readline()
+    return line.strip() or None
+
+
+def main(argv: list[str] | None = None) -> int:
+    import argparse
+
+    parser = argparse.ArgumentParser(prog="python -m towerwidgets.runner.worker")
+    parser.add_argument("job", nargs="?", help="job JSON file (default: read a path from stdin)")
+    parser.add_argument("--idle-timeout", type=float, default=900.0)
+    args = parser.parse_args(argv)
+    _redirect_stdout()
+    try:
+        os.setpgid(0, 0)
+    except OSError:
+        pass
+    warm_start = time.time()
+    warm_up()
+    emit("ready", pid=os.getpid(), metrics={"import_seconds": round(time.time() - warm_start, 2)})
+    path = args.job or _read_job_path(args.idle_timeout)
+    if not path:
+        return 0
+    job = json.loads(Path(path).read_text())
+    if job.get("run_dir"):  # a spare worker started without a log: log into the run now
+        with contextlib.suppress(OSError):
+            log = open(Path(job["run_dir"]) / "worker.log", "ab")
+            os.dup2(log.fileno(), 2)
+    emit("info", stage="transform", metrics={"worker_pid": os.getpid()})
+    run_job(job)
+    # Skip TensorFlow's slow interpreter teardown: everything is written and flushed.
+    if _EVENT_STREAM is not None:
+        _EVENT_STREAM.flush()
+    sys.stderr.flush()
+    os._exit(0)
+
+
+if __name__ == "__main__":
+    sys.exit(main())
