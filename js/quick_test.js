@@ -1,0 +1,195 @@
+// QuickTestPanel: selectors, summaries, rating column, overrides, validation, run, progress, results.
+import { band, childModel, command, h, listen, rebuild, uid } from "./dom.js";
+import { g } from "./model.js";
+import { renderMetricsTable } from "./metrics_table.js";
+
+export const QUICK_TEST_TRAITS = [
+  "feature_configs", "model_configs", "feature_config_id", "model_config_id", "feature_summary", "model_summary",
+  "needs_rating", "rating_columns", "rating_column", "epochs_override", "batch_size_override", "learning_rate_override",
+  "choices", "defaults", "checks", "estimate", "can_start", "running", "stage", "progress", "status", "message",
+  "result", "recent", "metrics",
+];
+
+/** @param {{model: import("./dom.js").AnyModel, el: HTMLElement, host?: any}} props */
+export function renderQuickTest({ model, el, host }) {
+  const headId = uid("tw-qt-title");
+  const top = h("div", { class: "tw-qt-top" });
+  const runBox = h("div", { class: "tw-qt-run" });
+  const metricsSlot = h("div", { class: "tw-qt-metrics" });
+  const recentBox = h("div", { class: "tw-qt-recent" });
+  const root = h("section", { class: "tw-chapter tw-quick-test", "aria-labelledby": headId },
+    h("div", { class: "tw-chapter-head" }, h("h2", { id: headId, class: "tw-chapter-title", text: "Chapter: Quick Test" })),
+    top, runBox, metricsSlot, recentBox);
+  el.appendChild(root);
+  /** @type {(() => void)|null} */
+  let metricsCleanup = null;
+  let token = 0;
+
+  /** @param {string} name @param {any} value */
+  const set = (name, value) => { model.set(name, value); model.save_changes(); };
+
+  /**
+   * @param {string} label @param {any[]} items @param {any} value @param {(v: any) => void} onChange
+   * @param {string} key @param {(it: any) => [any, string]} [pair]
+   */
+  function select(label, items, value, onChange, key, pair = (it) => [it.id, it.name]) {
+    const id = uid("tw-sel");
+    return h("div", { class: "tw-field" },
+      h("label", { for: id, class: "tw-field-label", text: label }),
+      h("select", {
+        id, class: "tw-select", "data-key": key,
+        onchange: (/** @type {Event} */ e) => onChange(/** @type {HTMLSelectElement} */ (e.target).value),
+      }, items.length ? items.map((it) => { const [v, text] = pair(it); return h("option", { value: String(v), text, selected: v === value }); })
+        : h("option", { value: "", text: "(none in the store)" })));
+  }
+
+  function drawTop() {
+    const fs = model.get("feature_summary") || {};
+    const ms = model.get("model_summary") || {};
+    const choices = model.get("choices") || {};
+    const defaults = model.get("defaults") || {};
+    const checks = model.get("checks") || [];
+    const est = model.get("estimate") || {};
+    /** @param {string} name @param {string} label @param {number[]} options @param {(v: any) => string} fmt */
+    const override = (name, label, options, fmt) => {
+      const id = uid("tw-ovr");
+      const current = model.get(name);
+      const def = defaults[name.replace("_override", "")];
+      const opts = options.includes(current) || current === null || current === undefined ? options : [...options, current];
+      return h("div", { class: "tw-field" },
+        h("label", { for: id, class: "tw-field-label", text: label }),
+        h("select", {
+          id, class: "tw-select", "data-key": name,
+          onchange: (/** @type {Event} */ e) => { const raw = /** @type {HTMLSelectElement} */ (e.target).value; set(name, raw === "" ? null : Number(raw)); },
+        },
+        h("option", { value: "", text: def !== undefined ? `${fmt(def)} (default)` : "(default)", selected: current === null || current === undefined }),
+        opts.map((o) => h("option", { value: String(o), text: fmt(o), selected: o === current }))),
+        h("div", { class: "tw-muted", text: `(default: ${def !== undefined ? fmt(def) : "—"})` }));
+    };
+    const columns = model.get("rating_columns") || [];
+    const rc = columns.find((/** @type {any} */ c) => c.name === model.get("rating_column"));
+    rebuild(top, () => [
+      band("Step 1: Select Configurations"),
+      h("div", { class: "tw-two" },
+        h("div", { class: "tw-box", "aria-label": "Feature config" },
+          select("Feature Config", model.get("feature_configs") || [], model.get("feature_config_id"), (v) => set("feature_config_id", v === "" ? null : Number(v)), "fc"),
+          fs.name ? h("dl", { class: "tw-facts" },
+            h("dt", { text: "Dataset:" }), h("dd", { text: fs.dataset ? `${fs.dataset}${fs.rows ? ` (${fs.rows} rows)` : ""}` : (fs.rows ? `${fs.rows} rows` : "no data") }),
+            h("dt", { text: "Buyer Tensor:" }), h("dd", { text: `${fs.buyer_tensor_dim}D` }),
+            h("dt", { text: "Product Tensor:" }), h("dd", { text: `${fs.product_tensor_dim}D` }),
+            h("dt", { text: "Cross Features:" }), h("dd", { text: String(fs.cross_features) }),
+            h("dt", { text: "Transform:" }), h("dd", { class: fs.valid ? "tw-ok" : "tw-bad", text: fs.valid ? "✓ Valid" : `✗ ${(fs.problems || []).join("; ")}` })) : null),
+        h("div", { class: "tw-box", "aria-label": "Model config" },
+          select("Model Config", model.get("model_configs") || [], model.get("model_config_id"), (v) => set("model_config_id", v === "" ? null : Number(v)), "mc"),
+          ms.name ? h("dl", { class: "tw-facts" },
+            h("dt", { text: "Type:" }), h("dd", { text: ms.type_label }),
+            h("dt", { text: "Buyer:" }), h("dd", { class: "tw-mono", text: ms.buyer_summary }),
+            h("dt", { text: "Product:" }), h("dd", { class: "tw-mono", text: ms.product_summary }),
+            ms.model_type !== "retrieval" ? [h("dt", { text: "Rating head:" }), h("dd", { class: "tw-mono", text: ms.rating_head_summary })] : null,
+            h("dt", { text: "Output:" }), h("dd", { text: `${ms.output_dim}D` }),
+            h("dt", { text: "Optimizer:" }), h("dd", { text: `${ms.optimizer} @ ${ms.learning_rate}` }),
+            h("dt", { text: "Batch:" }), h("dd", { text: `${ms.batch_size} • Epochs: ${ms.epochs}` })) : null)),
+      model.get("needs_rating") ? h("div", { class: "tw-box tw-rating", role: "group", "aria-label": "Rating column" },
+        h("p", { text: "⚠️ For Ranking/Multitask models, select Rating Column:" }),
+        columns.length
+          ? select("Rating Column:", columns, model.get("rating_column"), (v) => set("rating_column", v), "rating", (c) => [c.name, c.name])
+          : h("p", { class: "tw-bad", text: "The data has no numeric column to use as a rating." }),
+        rc ? h("p", { class: "tw-muted", text: `Column info: ${rc.dtype} • Range: ${fmtNum(rc.min)} - ${fmtNum(rc.max)} • Mean: ${fmtNum(rc.mean)}` }) : null,
+        columns.length ? h("p", { class: "tw-muted", text: `Available: ${columns.map((/** @type {any} */ c) => c.name).join(", ")}` }) : null) : null,
+      band("Step 2: Quick Test Settings"),
+      h("p", { text: "Override model defaults for quick iteration:" }),
+      h("div", { class: "tw-three" },
+        override("epochs_override", "Epochs", choices.epochs || [], String),
+        override("batch_size_override", "Batch Size", choices.batch_size || [], String),
+        override("learning_rate_override", "Learning Rate", choices.learning_rate || [], g)),
+      band("Validation & Estimate"),
+      h("div", { class: "tw-box tw-checks", "aria-label": "Validation" },
+        h("ul", { class: "tw-plain" }, checks.map((/** @type {any} */ c) => h("li", { class: c.ok ? "tw-ok" : "tw-bad", text: `${c.ok ? "✓" : "✗"} ${c.label}: ${c.text}` }))),
+        est.duration ? h("p", { text: `Estimated Duration: ${est.duration}` }) : null,
+        est.cost ? h("p", { text: `Estimated Cost:     ${est.cost}` }) : null),
+    ]);
+  }
+
+  function drawRun() {
+    const running = !!model.get("running");
+    const progress = Number(model.get("progress") || 0);
+    const stage = model.get("stage");
+    const message = model.get("message");
+    const status = model.get("status");
+    const result = model.get("result") || {};
+    rebuild(runBox, () => [
+      h("div", { class: "tw-actions tw-right" },
+        running ? h("button", { type: "button", class: "tw-btn tw-btn-danger", "data-key": "cancel-run", text: "Cancel", onclick: () => command(model, "cancel") }) : null,
+        h("button", {
+          type: "button", class: "tw-btn tw-btn-primary", "data-key": "start", text: "▶ Start Quick Test",
+          disabled: !model.get("can_start") || running, "aria-disabled": !model.get("can_start") || running ? "true" : "false",
+          onclick: () => command(model, "start"),
+        })),
+      running || status ? h("div", { class: "tw-progress-wrap" },
+        h("div", { class: "tw-progress-label", text: `${status ? `${capital(status)}` : ""}${stage ? ` • Stage: ${stage}` : ""} • ${progress}%` }),
+        h("div", { class: "tw-progress", role: "progressbar", "aria-valuemin": "0", "aria-valuemax": "100", "aria-valuenow": String(progress), "aria-label": "Quick test progress" },
+          h("div", { class: "tw-progress-bar", style: { width: `${Math.max(0, Math.min(100, progress))}%` } }))) : null,
+      message ? h("p", { class: "tw-status", role: "status", text: message }) : null,
+      result.id ? h("div", { class: "tw-box tw-result", "aria-label": "Result" },
+        h("div", { class: "tw-card-head" }, h("strong", { text: result.title }), h("span", { text: `${result.status_label}  ${result.ago}` })),
+        h("p", { text: resultLine(result) }),
+        result.error ? h("p", { class: "tw-bad", text: `Error${result.error_stage ? ` in ${result.error_stage}` : ""}: ${result.error}` }) : null,
+        (result.warnings || []).map((/** @type {string} */ w) => h("p", { class: "tw-warn", text: `⚠ ${w}` }))) : null,
+    ]);
+  }
+
+  function drawRecent() {
+    const recent = model.get("recent") || [];
+    rebuild(recentBox, () => [
+      band("Recent Quick Tests"),
+      recent.length ? h("ul", { class: "tw-plain tw-recent" }, recent.map((/** @type {any} */ r) => h("li", { class: "tw-box tw-recent-item" },
+        h("div", { class: "tw-card-head" }, h("strong", { text: r.title }), h("span", { class: `tw-status-${r.status}`, text: `${r.status_label}  ${r.ago}` })),
+        h("p", { text: resultLine(r) }),
+        h("div", { class: "tw-actions tw-right" }, h("button", {
+          type: "button", class: "tw-btn tw-btn-small", "data-key": `results:${r.id}`, "aria-label": `View results of ${r.title}`, text: "View Results",
+          onclick: () => command(model, "view_results", { test_id: r.id }),
+        }))))) : h("p", { class: "tw-muted", text: "No quick tests yet." }),
+    ]);
+  }
+
+  async function mountMetrics() {
+    token += 1;
+    const mine = token;
+    if (metricsCleanup) { metricsCleanup(); metricsCleanup = null; }
+    metricsSlot.replaceChildren();
+    const child = await childModel(model, host, model.get("metrics"));
+    if (!child || mine !== token) return;
+    metricsCleanup = renderMetricsTable({ model: child, el: metricsSlot });
+  }
+
+  const offs = [
+    listen(model, ["feature_configs", "model_configs", "feature_config_id", "model_config_id", "feature_summary", "model_summary",
+      "needs_rating", "rating_columns", "rating_column", "epochs_override", "batch_size_override", "learning_rate_override",
+      "choices", "defaults", "checks", "estimate"], drawTop),
+    listen(model, ["can_start", "running", "stage", "progress", "status", "message", "result"], drawRun),
+    listen(model, ["recent"], drawRecent),
+    listen(model, ["metrics"], () => { mountMetrics(); }),
+  ];
+  drawTop(); drawRun(); drawRecent(); mountMetrics();
+  return () => {
+    for (const off of offs) off();
+    token += 1;
+    if (metricsCleanup) metricsCleanup();
+    root.remove();
+  };
+}
+
+/** @param {any} r */
+function resultLine(r) {
+  const parts = [];
+  if (r.model_type !== "ranking") parts.push(`Recall@100: ${r.recall_at_100}`);
+  if (r.loss !== null && r.loss !== undefined) parts.push(`Loss: ${r.loss}`);
+  if (r.rmse !== null && r.rmse !== undefined) parts.push(`RMSE: ${r.rmse}`);
+  parts.push(`Duration: ${r.duration}`);
+  return parts.join(" • ");
+}
+
+/** @param {string} s */
+const capital = (s) => s.charAt(0).toUpperCase() + s.slice(1);
+/** @param {number|null} x */
+const fmtNum = (x) => (x === null || x === undefined ? "—" : g(x));

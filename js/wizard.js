@@ -1,0 +1,376 @@
+// ModelWizard: "Create Model Configuration", three steps, Cancel / ← Back / Continue → / Save Config.
+import { activatable, band, chips, command, h, info, listen, rebuild, uid } from "./dom.js";
+import { ACTIVATION_LABELS, OPTIMIZER_LABELS, TYPE_LABELS, TYPE_SUBTITLES, formatParams, g, layerLabel, lastDenseIndex } from "./model.js";
+import { BUILDER_TRAITS, errorStep, renderTowerBuilder } from "./tower_builder.js";
+
+/**
+ * @typedef {import("./tower_builder.js").BuilderModel & {
+ *   step: number, step_errors: string[], mode: "create"|"edit", closed: boolean, saved: Record<string, any>
+ * }} WizardModel
+ */
+export const WIZARD_TRAITS = [...BUILDER_TRAITS, "step", "step_errors", "mode", "closed", "saved"];
+
+export const MODEL_TYPES = [
+  {
+    value: "retrieval", title: "RETRIEVAL", heading: "Two-Tower Architecture",
+    diagram: [
+      "┌───────────┐       ┌───────────┐",
+      "│   Buyer   │       │  Product  │",
+      "│   Tower   │       │   Tower   │",
+      "│  Dense    │       │  Dense    │",
+      "│  layers   │       │  layers   │",
+      "│     ↓     │       │     ↓     │",
+      "│{EMB}│       │{EMB}│",
+      "└─────┬─────┘       └─────┬─────┘",
+      "      └────────┬──────────┘",
+      "         [dot product]",
+      "               ↓",
+      "          similarity",
+    ],
+    bullets: [
+      "Best for large product catalogs (millions of items)",
+      "Enables fast Approximate Nearest Neighbor (ANN) serving",
+      "Optimizes Recall@K metrics",
+    ],
+  },
+  {
+    value: "ranking", title: "RANKING", heading: "Single-Tower + Rating Head",
+    diagram: [
+      "┌───────────┐   ┌───────────┐",
+      "│   Buyer   │   │  Product  │",
+      "│   Tower   │   │   Tower   │",
+      "└─────┬─────┘   └─────┬─────┘",
+      "      └───────┬───────┘",
+      "          [concat]",
+      "              ↓",
+      "      ┌─────────────┐",
+      "      │ Rating Head │",
+      "      │   Dense     │",
+      "      │   layers    │",
+      "      └──────┬──────┘",
+      "             ↓",
+      "          rating",
+    ],
+    bullets: [
+      "Best for re-ranking a shortlist of candidates",
+      "Predicts explicit ratings (e.g., 1-5 stars)",
+      "Optimizes RMSE/MAE metrics",
+      "Requires: Rating column in dataset",
+    ],
+  },
+  {
+    value: "multitask", title: "MULTITASK", heading: "Combined Retrieval + Ranking",
+    diagram: [
+      "┌───────────┐   ┌───────────┐",
+      "│   Buyer   │   │  Product  │",
+      "│   Tower   │   │   Tower   │",
+      "└─────┬─────┘   └─────┬─────┘",
+      "      ├───────────────┤",
+      "[dot product]     [concat]",
+      "      ↓               ↓",
+      " similarity   ┌─────────────┐",
+      "      │       │ Rating Head │",
+      "      │       └──────┬──────┘",
+      "      │              ↓",
+      "      │           rating",
+      "      └───────┬──────┘",
+      "              ↓",
+      "      [weighted loss]",
+    ],
+    bullets: [
+      "Best for sparse interaction data (transfer learning)",
+      "Learns from both implicit (watches) and explicit (ratings)",
+      "Configurable loss weights for each task",
+      "Requires: Rating column in dataset",
+    ],
+  },
+];
+
+export const OPTIMIZERS = [
+  { value: "adagrad", title: "Adagrad", text: "Adaptive learning rate per param. Excellent for sparse data.", lr: "0.05 - 0.1", hint: "Adagrad typically works well with 0.1 for recommender systems" },
+  { value: "adam", title: "Adam", text: "Most popular, good general purpose optimizer", lr: "0.001 - 0.01", hint: "Adam typically works well with 0.001 - 0.01" },
+  { value: "sgd", title: "SGD", text: "Simple, requires careful tuning of learning rate", lr: "0.01 - 0.1", hint: "SGD needs careful tuning; start around 0.01 - 0.1" },
+];
+export const LR_CHOICES = [0.001, 0.01, 0.05, 0.1];
+export const BATCH_CHOICES = [1024, 2048, 4096, 8192];
+export const EPOCH_CHOICES = [2, 3, 5, 10, 20];
+
+/** Centre `text` in `width` columns (the diagrams' boxes). @param {string} text @param {number} width */
+function center(text, width) {
+  const left = Math.max(0, Math.floor((width - text.length) / 2));
+  return (" ".repeat(left) + text).padEnd(width, " ");
+}
+
+/** @param {{model: import("./dom.js").AnyModel, el: HTMLElement}} props */
+export function renderWizard({ model, el }) {
+  const titleId = uid("tw-wizard-title");
+  const header = h("div", { class: "tw-wizard-header" });
+  const body = h("div", { class: "tw-wizard-body" });
+  const errorsBox = h("div", { class: "tw-step-errors" });
+  const footer = h("div", { class: "tw-wizard-footer" });
+  const root = h("div", { class: "tw-wizard", role: "dialog", "aria-labelledby": titleId }, header, body, errorsBox, footer);
+  el.appendChild(root);
+
+  /** @type {(() => void)|null} */
+  let builderCleanup = null;
+  /** @type {HTMLElement|null} */
+  let builderEl = null;
+  /** @type {Record<string, string>} */
+  const pending = {};
+  /** @type {ReturnType<typeof setTimeout>|null} */
+  let timer = null;
+  let busy = false;
+
+  const send = async (/** @type {string} */ kind, /** @type {Record<string, any>} */ payload = {}) => {
+    busy = true;
+    drawFooter();
+    const reply = await command(model, kind, payload);
+    busy = false;
+    drawFooter();
+    return reply;
+  };
+
+  /** @param {Record<string, any>} fields */
+  const setFields = (fields) => {
+    model.set("config_data", { ...(model.get("config_data") || {}), ...fields });
+    model.save_changes();
+  };
+  const flushText = () => {
+    if (timer) { clearTimeout(timer); timer = null; }
+    const fields = { ...pending };
+    if (Object.keys(fields).length) setFields(fields);
+  };
+  /** @param {string} field @param {string} value */
+  const typeText = (field, value) => {
+    pending[field] = value;
+    if (timer) clearTimeout(timer);
+    timer = setTimeout(flushText, 300);
+  };
+
+  function drawHeader() {
+    const editing = model.get("mode") === "edit";
+    rebuild(header, () => [
+      h("h2", { id: titleId, class: "tw-wizard-title", text: editing ? "Edit Model Configuration" : "Create Model Configuration" }),
+      h("span", { class: "tw-step-count", "aria-live": "polite", text: model.get("closed") ? "" : `Step ${model.get("step")} of 3` }),
+    ]);
+  }
+
+  function drawBody() {
+    const step = model.get("step");
+    if (model.get("closed")) {
+      unmountBuilder();
+      const saved = model.get("saved") || {};
+      rebuild(body, () => [h("p", { class: "tw-closed", role: "status", text: saved.name ? `Saved "${saved.name}" (id ${saved.id}).` : "Closed without saving." })]);
+      return;
+    }
+    if (step === 2) {
+      if (!builderEl) {
+        body.replaceChildren();
+        builderEl = h("div", { class: "tw-wizard-builder" });
+        body.appendChild(builderEl);
+        builderCleanup = renderTowerBuilder({ model, el: builderEl, showErrors: false });
+      }
+      return;
+    }
+    unmountBuilder();
+    rebuild(body, () => (step === 1 ? step1() : step3()));
+  }
+
+  function unmountBuilder() {
+    if (builderCleanup) builderCleanup();
+    builderCleanup = null;
+    builderEl = null;
+  }
+
+  function step1() {
+    const cfg = model.get("config_data") || {};
+    for (const f of Object.keys(pending)) if (cfg[f] === pending[f]) delete pending[f];
+    const nameId = uid("tw-name");
+    const descId = uid("tw-desc");
+    const nameErr = (model.get("step_errors") || []).some((/** @type {string} */ m) => errorStep(m) === 1);
+    const name = h("input", {
+      id: nameId, type: "text", class: "tw-input", "data-key": "name", maxLength: 255,
+      value: pending.name ?? cfg.name ?? "", placeholder: "e.g. Standard Retrieval v1",
+      "aria-required": "true", "aria-invalid": nameErr ? "true" : "false",
+      oninput: (/** @type {Event} */ e) => typeText("name", /** @type {HTMLInputElement} */ (e.target).value),
+      onblur: flushText,
+    });
+    name.addEventListener("keydown", (e) => { if (/** @type {KeyboardEvent} */ (e).key === "Enter") { e.preventDefault(); flushText(); next(); } });
+    const desc = h("textarea", {
+      id: descId, class: "tw-input tw-textarea", "data-key": "description", rows: 2,
+      value: pending.description ?? cfg.description ?? "", placeholder: "Optional description of this configuration",
+      oninput: (/** @type {Event} */ e) => typeText("description", /** @type {HTMLTextAreaElement} */ (e.target).value),
+      onblur: flushText,
+    });
+    const dim = cfg.output_embedding_dim || 32;
+    const cards = MODEL_TYPES.map((t) => {
+      const selected = cfg.model_type === t.value;
+      const card = h("div", {
+        class: `tw-card tw-type-card${selected ? " tw-selected" : ""}`, role: "radio",
+        "aria-checked": selected ? "true" : "false", "data-key": `type:${t.value}`, "aria-label": `${t.title}: ${t.heading}`,
+      },
+      h("div", { class: "tw-card-title", text: `${selected ? "●" : "○"} ${t.title}` }),
+      h("pre", { class: "tw-diagram", "aria-hidden": "true", text: t.diagram.join("\n").replaceAll("{EMB}", center(`${dim}D emb`, 11)) }),
+      h("div", { class: "tw-type-heading", text: t.heading }),
+      h("ul", { class: "tw-bullets" }, t.bullets.map((b) => h("li", { text: b }))));
+      activatable(card, () => { if (!selected) { flushText(); setFields({ model_type: t.value }); } });
+      return card;
+    });
+    return [
+      h("label", { class: "tw-field-label", for: nameId, text: "Model Name *" }), name,
+      h("label", { class: "tw-field-label", for: descId, text: "Description" }), desc,
+      band("Model Type"),
+      h("div", { class: "tw-type-cards", role: "radiogroup", "aria-label": "Model type" }, cards),
+    ];
+  }
+
+  function step3() {
+    const cfg = model.get("config_data") || {};
+    const est = model.get("estimates") || {};
+    const opt = OPTIMIZERS.find((o) => o.value === cfg.optimizer) || OPTIMIZERS[0];
+    const optCards = OPTIMIZERS.map((o) => {
+      const selected = o.value === cfg.optimizer;
+      const card = h("div", {
+        class: `tw-card tw-opt-card${selected ? " tw-selected" : ""}`, role: "radio", "aria-checked": selected ? "true" : "false",
+        "data-key": `optimizer:${o.value}`, "aria-label": `${o.title}. Recommended learning rate ${o.lr}`,
+      },
+      h("div", { class: "tw-card-title", text: `${selected ? "●" : "○"} ${o.title}` }),
+      h("p", { text: o.text }),
+      h("p", { class: "tw-muted", text: "Recommended LR:" }),
+      h("p", { class: "tw-mono", text: o.lr }));
+      activatable(card, () => setFields({ optimizer: o.value }));
+      return card;
+    });
+    const multitask = cfg.model_type === "multitask";
+    return [
+      band("Optimizer"),
+      h("div", { class: "tw-opt-cards", role: "radiogroup", "aria-label": "Optimizer" }, optCards),
+      h("h4", { class: "tw-field-label", text: "Learning Rate" }),
+      chips({ label: "Learning rate", key: "lr", options: LR_CHOICES, value: cfg.learning_rate, format: g,
+        onChange: (v) => setFields({ learning_rate: v }), custom: { min: 0, max: 10, step: "any" } }),
+      info(opt.hint),
+      band("Training Schedule"),
+      h("h4", { class: "tw-field-label", text: "Batch Size" }),
+      chips({ label: "Batch size", key: "batch", options: BATCH_CHOICES, value: cfg.batch_size,
+        onChange: (v) => setFields({ batch_size: v }), custom: { min: 1, max: 65536, step: 1, integer: true } }),
+      info("Larger batches train faster but use more memory. 4096 is a good starting point for most datasets."),
+      h("h4", { class: "tw-field-label", text: "Default Epochs" }),
+      chips({ label: "Default epochs", key: "epochs", options: EPOCH_CHOICES, value: cfg.epochs,
+        onChange: (v) => setFields({ epochs: v }), custom: { min: 1, max: 1000, step: 1, integer: true } }),
+      info("Quick tests typically use 2-5 epochs. Full training uses 10-20+. This can be overridden when starting a Quick Test."),
+      multitask ? lossWeights(cfg) : null,
+      band("Configuration Summary"),
+      summary(cfg, est),
+    ];
+  }
+
+  /** @param {any} cfg */
+  function lossWeights(cfg) {
+    const sliderId = uid("tw-weights");
+    const ranking = Number(cfg.ranking_weight ?? 0);
+    const retrieval = Number(cfg.retrieval_weight ?? 1);
+    const balanced = Math.abs(retrieval - ranking) < 1e-9 ? " (balanced)" : "";
+    const slider = h("input", {
+      id: sliderId, type: "range", min: 0, max: 1, step: 0.05, value: String(ranking), class: "tw-slider", "data-key": "weights",
+      "aria-valuetext": `Retrieval ${g(retrieval)}, Ranking ${g(ranking)}`,
+      onchange: (/** @type {Event} */ e) => {
+        const v = Math.round(Number(/** @type {HTMLInputElement} */ (e.target).value) * 100) / 100;
+        setFields({ ranking_weight: v, retrieval_weight: Math.round((1 - v) * 100) / 100 });
+      },
+    });
+    return h("section", { class: "tw-section", "aria-label": "Loss weights" },
+      band("Loss Weights"),
+      h("label", { for: sliderId, text: "Balance between retrieval and ranking objectives:" }),
+      h("div", { class: "tw-slider-row" }, h("span", { text: "Retrieval" }), slider, h("span", { text: "Ranking" })),
+      h("div", { class: "tw-slider-ticks", "aria-hidden": "true" }, h("span", { text: "1.0" }), h("span", { text: "0.5" }), h("span", { text: "0.0" })),
+      h("p", { "aria-live": "polite", text: `Current weights: Retrieval = ${g(retrieval)}, Ranking = ${g(ranking)}${balanced}` }),
+      h("div", { class: "tw-explain", role: "note" },
+        h("p", { text: "ⓘ Adjust based on your optimization priorities:" }),
+        h("ul", null,
+          h("li", { text: "Higher retrieval weight → Better Recall@K metrics. Good when you care most about finding relevant items." }),
+          h("li", { text: "Higher ranking weight → Better RMSE on ratings. Good when predicting exact ratings is important." }),
+          h("li", { text: "Balanced (0.5/0.5) → Good starting point. Benefits from transfer learning between tasks." }))));
+  }
+
+  /** @param {any} cfg @param {any} est */
+  function summary(cfg, est) {
+    /** @param {string} title @param {any[]} layers */
+    const towerBox = (title, layers) => {
+      const out = lastDenseIndex(layers);
+      return h("div", { class: "tw-summary-tower" },
+        h("div", { class: "tw-card-title", text: title }),
+        layers.map((/** @type {any} */ l, /** @type {number} */ i) => h("div", { class: "tw-mono", text: l.type === "dense" ? `${layerLabel(l)} ${ACTIVATION_LABELS[String(l.activation ?? null)]}` : layerLabel(l), "data-output": i === out ? "true" : null })),
+        h("div", { class: "tw-mono", text: `→ ${cfg.output_embedding_dim}D embedding` }));
+    };
+    const ranking = cfg.model_type === "ranking" || cfg.model_type === "multitask";
+    const defaultEpochs = 5;
+    return h("div", { class: "tw-box tw-summary", "aria-label": "Configuration summary" },
+      h("div", null, h("strong", { text: "Model: " }), cfg.name || "(unnamed)"),
+      h("div", null, h("strong", { text: "Type: " }), `${TYPE_LABELS[cfg.model_type]} (${TYPE_SUBTITLES[cfg.model_type]})`),
+      h("div", { class: "tw-summary-towers" },
+        towerBox("Buyer Tower", cfg.buyer_tower_layers || []),
+        towerBox("Product Tower", cfg.product_tower_layers || []),
+        ranking ? h("div", { class: "tw-summary-tower" },
+          h("div", { class: "tw-card-title", text: "Rating Head" }),
+          (cfg.rating_head_layers || []).map((/** @type {any} */ l) => h("div", { class: "tw-mono", text: layerLabel(l) })),
+          h("div", { class: "tw-mono", text: "→ rating" })) : null),
+      h("div", null, h("strong", { text: "Optimizer: " }), `${OPTIMIZER_LABELS[cfg.optimizer]} @ ${g(cfg.learning_rate)}`),
+      h("div", null, h("strong", { text: "Batch Size: " }), String(cfg.batch_size)),
+      h("div", null, h("strong", { text: "Epochs: " }), `${cfg.epochs}${cfg.epochs === defaultEpochs ? " (default)" : ""}`),
+      cfg.share_tower_weights ? h("div", null, h("strong", { text: "Shared tower weights: " }), "yes") : null,
+      multitaskLine(cfg),
+      h("div", null, h("strong", { text: "Est. Parameters: " }), est.total_params_text || formatParams(null)),
+      h("div", null, h("strong", { text: "Est. Quick Test: " }), est.quick_test_time || "—"));
+  }
+
+  /** @param {any} cfg */
+  function multitaskLine(cfg) {
+    if (cfg.model_type !== "multitask") return null;
+    return h("div", null, h("strong", { text: "Loss weights: " }), `Retrieval ${g(cfg.retrieval_weight)} • Ranking ${g(cfg.ranking_weight)}`);
+  }
+
+  function drawErrors() {
+    const problems = model.get("step_errors") || [];
+    rebuild(errorsBox, () => (problems.length
+      ? [h("ul", { class: "tw-errors", role: "alert", "aria-label": "Fix these to continue" }, problems.map((/** @type {string} */ m) => h("li", { text: `✗ ${m}` })))]
+      : []));
+  }
+
+  async function next() {
+    flushText();
+    await send("continue");
+  }
+
+  function drawFooter() {
+    const step = model.get("step");
+    if (model.get("closed")) { rebuild(footer, () => []); return; }
+    rebuild(footer, () => [
+      h("button", { type: "button", class: "tw-btn", "data-key": "cancel", text: "Cancel", onclick: () => send("cancel") }),
+      step > 1 ? h("button", { type: "button", class: "tw-btn", "data-key": "back", text: "← Back", onclick: () => send("back") }) : null,
+      step < 3
+        ? h("button", { type: "button", class: "tw-btn tw-btn-primary", "data-key": "continue", text: "Continue →", disabled: busy, onclick: next })
+        : h("button", { type: "button", class: "tw-btn tw-btn-primary", "data-key": "save", text: "Save Config", disabled: busy, onclick: () => { flushText(); send("save"); } }),
+    ]);
+  }
+
+  const drawAll = () => { drawHeader(); drawBody(); drawErrors(); drawFooter(); };
+  const offA = listen(model, ["step", "closed", "mode", "saved"], drawAll);
+  const offB = listen(model, ["config_data", "estimates"], () => { if (model.get("step") !== 2) drawBody(); });
+  const offC = listen(model, ["step_errors"], () => { drawErrors(); drawBody(); });
+  const onKey = (/** @type {KeyboardEvent} */ e) => {
+    if (e.key === "Escape" && !root.querySelector(".tw-modal-overlay") && !root.querySelector(".tw-menu")) {
+      // Escape in the wizard itself does nothing destructive; it only leaves text fields.
+      const active = /** @type {HTMLElement|null} */ (document.activeElement);
+      if (active && root.contains(active) && active.tagName !== "BODY") active.blur();
+    }
+  };
+  root.addEventListener("keydown", onKey);
+  drawAll();
+  return () => {
+    offA(); offB(); offC();
+    root.removeEventListener("keydown", onKey);
+    if (timer) clearTimeout(timer);
+    unmountBuilder();
+    root.remove();
+  };
+}
