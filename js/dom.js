@@ -96,31 +96,49 @@ export function uid(prefix) {
 }
 
 /**
- * Send a command to Python: `{kind, id, ...payload}`. Resolves with the reply
- * (`{ok, result?, error?}`) or after `timeout` ms with `{ok: false, error: "timeout"}`.
+ * Send a command to Python: `{kind, id, ...payload}` (fire and forget; Python answers by
+ * changing traits, and with a `{kind: "reply", id, ok}` message that `requester` can await).
  * @param {AnyModel} model @param {string} kind @param {Record<string, any>} [payload]
- * @param {number} [timeout]
- * @returns {Promise<{ok: boolean, result?: any, error?: string}>}
+ * @returns {string} the message id
  */
-export function command(model, kind, payload = {}, timeout = 30000) {
+export function command(model, kind, payload = {}) {
   counter += 1;
-  const id = `c${counter}-${Date.now()}`;
-  return new Promise((resolve) => {
-    /** @param {any} msg */
-    const handler = (msg) => {
-      if (!msg || msg.kind !== "reply" || msg.id !== id) return;
-      done({ ok: !!msg.ok, result: msg.result, error: msg.error });
-    };
-    const timer = setTimeout(() => done({ ok: false, error: "timeout" }), timeout);
-    /** @param {{ok: boolean, result?: any, error?: string}} reply */
-    function done(reply) {
-      clearTimeout(timer);
+  const id = `c${counter}`;
+  model.send({ kind, id, ...payload });
+  return id;
+}
+
+/**
+ * Commands whose replies a view awaits. `dispose()` drops every pending wait and its
+ * listener (call it in the view's cleanup).
+ * @param {AnyModel} model
+ */
+export function requester(model) {
+  /** @type {Map<string, (reply: {ok: boolean, result?: any, error?: string}) => void>} */
+  const pending = new Map();
+  /** @param {any} msg */
+  const handler = (msg) => {
+    if (!msg || msg.kind !== "reply" || !pending.has(msg.id)) return;
+    const resolve = /** @type {Function} */ (pending.get(msg.id));
+    pending.delete(msg.id);
+    resolve({ ok: !!msg.ok, result: msg.result, error: msg.error });
+  };
+  model.on("msg:custom", handler);
+  return {
+    /** @param {string} kind @param {Record<string, any>} [payload] @param {number} [timeout] @returns {Promise<{ok: boolean, result?: any, error?: string}>} */
+    request(kind, payload = {}, timeout = 15000) {
+      return new Promise((resolve) => {
+        const id = command(model, kind, payload);
+        const timer = setTimeout(() => { if (pending.delete(id)) resolve({ ok: false, error: "no reply from the kernel" }); }, timeout);
+        pending.set(id, (/** @type {any} */ reply) => { clearTimeout(timer); resolve(reply); });
+      });
+    },
+    dispose() {
       model.off("msg:custom", handler);
-      resolve(reply);
-    }
-    model.on("msg:custom", handler);
-    model.send({ kind, id, ...payload });
-  });
+      for (const resolve of pending.values()) resolve({ ok: false, error: "disposed" });
+      pending.clear();
+    },
+  };
 }
 
 /**

@@ -1,5 +1,5 @@
 // The visual tower builder (wizard step 2, and the TowerBuilder widget on its own).
-import { activatable, band, chips, command, h, info, listen, rebuild } from "./dom.js";
+import { band, chips, command, h, info, listen, rebuild } from "./dom.js";
 import { openLayerModal } from "./layer_modal.js";
 import { formatParams, lastDenseIndex, layerDetail, layerLabel, towerParams } from "./model.js";
 
@@ -256,6 +256,7 @@ export function renderTowerBuilder({ model, el, showErrors = true }) {
           const at = fixedEnd ? layers.length - 1 : (dense.length ? dense[dense.length - 1] : layers.length);
           focusAfter = `layer:${tower}:${at}`;
           send("add_layer", { tower, type: item.type });
+          draw();
         },
       }, h("div", { class: "tw-menu-title", text: item.title }), h("div", { class: "tw-menu-text", text: item.text })));
       const menu = h("div", { class: "tw-menu", role: "menu", id: menuId, "aria-label": `Add a layer to the ${TOWER_NAMES[tower]} ${tower === "rating_head" ? "" : "tower"}`.trim() }, items);

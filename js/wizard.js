@@ -1,5 +1,5 @@
 // ModelWizard: "Create Model Configuration", three steps, Cancel / ← Back / Continue → / Save Config.
-import { activatable, band, chips, command, h, info, listen, rebuild, uid } from "./dom.js";
+import { activatable, band, chips, h, info, listen, rebuild, requester, uid } from "./dom.js";
 import { ACTIVATION_LABELS, OPTIMIZER_LABELS, TYPE_LABELS, TYPE_SUBTITLES, formatParams, g, layerLabel, lastDenseIndex } from "./model.js";
 import { BUILDER_TRAITS, errorStep, renderTowerBuilder } from "./tower_builder.js";
 
@@ -120,11 +120,14 @@ export function renderWizard({ model, el }) {
   /** @type {ReturnType<typeof setTimeout>|null} */
   let timer = null;
   let busy = false;
+  let alive = true;
+  const requests = requester(model);
 
   const send = async (/** @type {string} */ kind, /** @type {Record<string, any>} */ payload = {}) => {
     busy = true;
     drawFooter();
-    const reply = await command(model, kind, payload);
+    const reply = await requests.request(kind, payload);
+    if (!alive) return reply;
     busy = false;
     drawFooter();
     return reply;
@@ -367,6 +370,8 @@ export function renderWizard({ model, el }) {
   root.addEventListener("keydown", onKey);
   drawAll();
   return () => {
+    alive = false;
+    requests.dispose();
     offA(); offB(); offC();
     root.removeEventListener("keydown", onKey);
     if (timer) clearTimeout(timer);
