@@ -178,14 +178,24 @@ def fingerprint(frame: pd.DataFrame) -> str:
     return digest.hexdigest()
 
 
-def _time_column(feature_config: Any, column_types: dict[str, str]) -> str | None:
+def _time_column(feature_config: Any, columns: list[str]) -> str | None:
+    """The column that orders events in time: a cyclical feature's, else one named so."""
     for feature in feature_config.buyer_features + feature_config.product_features:
-        if feature.transform == "cyclical" and feature.column in column_types:
+        if feature.transform == "cyclical" and feature.column in columns:
             return feature.column
-    for name in column_types:
-        if "timestamp" in name.lower() or name.lower() in ("time", "date", "ts"):
+    for name in columns:
+        if "timestamp" in str(name).lower() or str(name).lower() in ("time", "date", "ts"):
             return name
     return None
+
+
+def _time_values(df: pd.DataFrame, column: str, index: Any) -> Any:
+    import pandas as pd
+
+    values = df.loc[index, column]
+    if pd.api.types.is_datetime64_any_dtype(values):
+        return values.astype("datetime64[ns]").astype("int64").to_numpy()
+    return pd.to_numeric(values, errors="coerce").fillna(0).to_numpy()
 
 
 def prepare_data(
@@ -227,15 +237,16 @@ def prepare_data(
     eval_fraction = float(spec.get("eval_fraction", EVAL_FRACTION))
     n = len(frame)
     n_eval = min(max(1, round(n * eval_fraction)), n - 1)
-    time_column = _time_column(feature_config, column_types)
+    time_column = _time_column(feature_config, list(df.columns))
     if kind == "temporal":
         column = spec.get("column") or time_column
-        if not column or column not in frame.columns:
+        if not column or column not in df.columns:
             raise QuickTestInputError(
-                "A temporal split needs a timestamp column among the features",
+                "A temporal split needs a timestamp column: pass split={'kind': 'temporal', "
+                "'column': NAME}",
                 stage="prepare data",
             )
-        order = np.argsort(frame[column].to_numpy(), kind="stable")
+        order = np.argsort(_time_values(df, column, frame.index), kind="stable")
         is_eval = np.zeros(n, dtype=bool)
         is_eval[order[n - n_eval :]] = True
         spec["column"] = column
@@ -248,7 +259,11 @@ def prepare_data(
     train, evaluation = frame[~is_eval], frame[is_eval]
 
     # Candidates: every product once, with the features of its latest occurrence.
-    ordered = frame.sort_values(time_column, kind="stable") if time_column else frame
+    if time_column:
+        order = np.argsort(_time_values(df, time_column, frame.index), kind="stable")
+        ordered = frame.iloc[order]
+    else:
+        ordered = frame
     candidates = ordered.drop_duplicates(product_key, keep="last")
 
     print_fp = fingerprint(frame)
