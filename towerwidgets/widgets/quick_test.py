@@ -413,18 +413,19 @@ class QuickTestPanel(TowerWidget):
         status = data.get("status")
         if isinstance(status, str) and status:
             self.status = status
+        kind = data.get("kind")
         metrics = data.get("metrics") if isinstance(data.get("metrics"), dict) else None
-        if metrics is None and data.get("epoch") is not None:
-            metrics = {k: data[k] for k in METRIC_KEYS if k in data}
-        if metrics and data.get("epoch") is not None:
-            row = {"epoch": data.get("epoch"), **metrics}
+        if kind in (None, "epoch") and data.get("epoch") is not None:
+            if not metrics:
+                metrics = {k: data[k] for k in METRIC_KEYS if k in data}
+            row = {"epoch": data.get("epoch"), **(metrics or {})}
             self._rows = [r for r in self._rows if r.get("epoch") != row["epoch"]] + [row]
             import pandas as pd
 
             self.metrics.df = pd.DataFrame(self._rows)
         text = data.get("message")
         if isinstance(text, str) and text:
-            self.message = text
+            self.message = f"⚠ {text}" if kind == "warning" else text
 
     def _finish(self, record: Any) -> None:
         self.metrics.flush()

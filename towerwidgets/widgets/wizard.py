@@ -64,14 +64,16 @@ class ModelWizard(ConfigEditor):
         value = proposal["value"]
         if not 1 <= value <= 3:
             raise traitlets.TraitError(f"step must be 1, 2 or 3 (got {value})")
-        if value > self.step:  # the front end may only go forward through Continue
-            for step in range(self.step, value):
+        current = getattr(self, "_current_step", 1)  # self.step may already hold `value`
+        if value > current:  # the front end may only go forward through valid steps
+            for step in range(current, value):
                 if self._errors_for(step):
                     raise traitlets.TraitError(f"Step {step} has problems; fix them first")
         return value
 
     @traitlets.observe("step")
     def _on_step(self, change: Any) -> None:
+        self._current_step = change["new"]
         self.step_errors = []
 
     def _errors_for(self, step: int) -> list[str]:
