@@ -77,7 +77,7 @@ export function openLayerModal({ container, layer, onApply, onClose, note }) {
   });
   draw();
 
-  dialog.append(
+  dialog.append(...[
     h("div", { class: "tw-modal-header" },
       h("h3", { id: titleId, class: "tw-modal-title", text: TITLES[draft.type] || "Configure Layer" }),
       h("button", { type: "button", class: "tw-icon-btn tw-modal-x", "aria-label": "Close", text: "✕", onclick: close })),
@@ -86,7 +86,7 @@ export function openLayerModal({ container, layer, onApply, onClose, note }) {
     h("div", { class: "tw-modal-footer" },
       h("button", { type: "button", class: "tw-btn", text: "Cancel", "data-action": "cancel", onclick: close }),
       h("button", { type: "button", class: "tw-btn tw-btn-primary", text: "Apply", "data-action": "apply", onclick: apply })),
-  );
+  ].filter((node) => node !== null));
   container.appendChild(overlay);
   const firstFocus = /** @type {HTMLElement|null} */ (dialog.querySelector(".tw-selected") || dialog.querySelector("button"));
   (firstFocus || dialog).focus();

@@ -49,6 +49,8 @@ CHROMIUM_ARGS = [
 ]
 VIEWPORT = {"width": 1280, "height": 900}
 SERVER_START_TIMEOUT = 90.0
+if str(REPO) not in sys.path:  # a source checkout without `pip install -e .`
+    sys.path.append(str(REPO))
 # JupyterLab's news/announcement toast and update check would cover widgets and call out.
 DISABLED_EXTENSIONS = {
     "@jupyterlab/apputils-extension:announcements": True,
@@ -499,3 +501,40 @@ def notebook(lab: Lab, page: Any, request: pytest.FixtureRequest) -> Iterator[An
         for nb in opened:
             nb.close()
         lab.close_stores()
+
+
+# ── screenshots for the README ───────────────────────────────────────────────────────────
+
+SCREENSHOTS_ENV = "TOWERWIDGETS_SCREENSHOTS"
+
+
+def save_screenshot(target: Any, name: str, max_colors: int = 96) -> Path | None:
+    """Write ``target`` (a page or locator) as ``<$TOWERWIDGETS_SCREENSHOTS>/<name>.png``.
+
+    Only when the variable is set (``make screenshots`` sets it to docs/screenshots), so an
+    ordinary test run leaves the committed images alone. Images are palette-quantized to
+    stay small in the repository.
+    """
+    folder = os.environ.get(SCREENSHOTS_ENV)
+    if not folder:
+        return None
+    path = Path(folder) / f"{name}.png"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    png = target.screenshot(type="png", animations="disabled")
+    try:
+        import io
+
+        from PIL import Image
+
+        image = Image.open(io.BytesIO(png)).convert("RGB")
+        image = image.quantize(colors=max_colors, method=Image.Quantize.MEDIANCUT, dither=0)
+        image.save(path, format="PNG", optimize=True)
+    except ImportError:
+        path.write_bytes(png)
+    return path
+
+
+@pytest.fixture
+def shot() -> Any:
+    """``shot(page_or_locator, name)``: a README screenshot (see :func:`save_screenshot`)."""
+    return save_screenshot

@@ -89,6 +89,10 @@ def test_every_widget_renders_and_answers_a_click(notebook):
     builder.locator(".tw-menu [role=menuitem]", has_text="Dropout").click()
     assert nb.kernel.wait_for("tb.config.count_layers('buyer') == 4", timeout=15)
     builder.locator(".tw-tower-buyer .tw-layer-dropout").wait_for(state="visible")
+    # Keyboard: Alt+ArrowDown moves the focused layer block.
+    builder.locator('[data-key="layer:buyer:0"]').focus()
+    page.keyboard.press("Alt+ArrowDown")
+    assert nb.kernel.wait_for("tb.config.buyer_tower_layers[1].units == 128", timeout=15)
     # ⚙ opens the modal; Escape closes it.
     builder.locator('[data-key="gear:buyer:0"]').click()
     dialog = page.locator(".tw-modal[role=dialog]")
@@ -107,6 +111,24 @@ def test_every_widget_renders_and_answers_a_click(notebook):
         "button", name="Clone Standard Retrieval v1"
     ).click()
     assert nb.kernel.wait_for("len(store.model_configs.list()) == 3", timeout=15)
+    # + New Model opens the wizard inside the chapter; three steps later the card is there.
+    structure.get_by_role("button", name="+ New Model").click()
+    inner = structure.locator(".tw-wizard")
+    inner.wait_for(state="visible")
+    inner.locator('[data-key="name"]').fill("Made In The Browser")
+    inner.locator('[data-key="continue"]').click()
+    inner.get_by_text("Step 2 of 3").wait_for()
+    inner.locator('[data-key="preset:deep"]').click()
+    assert nb.kernel.wait_for("ms.wizard is not None and ms.wizard.preset == 'deep'", timeout=15)
+    inner.locator('[data-key="continue"]').click()
+    inner.get_by_text("Step 3 of 3").wait_for()
+    inner.locator('[data-key="optimizer:adam"]').click()
+    inner.locator('[data-key="save"]').click()
+    structure.locator(".tw-config-card", has_text="Made In The Browser").wait_for()
+    assert nb.kernel.eval(
+        "[(c.optimizer, c.get_buyer_tower_summary()) for c in store.model_configs.list()"
+        " if c.name == 'Made In The Browser']"
+    ) == [["adam", "256→128→64→32"]]
 
     # QuickTestPanel: the validation lines show; an override reaches the kernel.
     quick = out(4).locator(".tw-quick-test")

@@ -129,6 +129,7 @@ describe("TowerBuilder", () => {
     expect(dialog.textContent).toContain("Configure Dense Layer");
     expect(dialog.textContent).toContain("Powers of 2 are recommended");
     expect(dialog.textContent).toContain("ReLU: Fast and effective");
+    expect(dialog.textContent).not.toContain("null");
     dialog.querySelector('[data-key="units:256"]').click();
     const gelu = [...dialog.querySelectorAll('input[type="radio"]')][2];
     gelu.checked = true;

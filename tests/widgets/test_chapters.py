@@ -347,18 +347,26 @@ def test_modeling_page_holds_the_three_chapters(store, feature_config, sample_df
     assert state["quick_test"] == f"anywidget:{page.quick_test.model_id}"
 
 
-def test_widgets_never_import_tensorflow():
+def test_widgets_never_import_tensorflow(tmp_path):
+    import pathlib
     import subprocess
     import sys
 
     code = (
         "import sys, towerwidgets as tw\n"
-        "from towerwidgets.widgets import ModelWizard\n"
-        "w = ModelWizard(); w.set(name='x'); w.next_step()\n"
+        "from towerwidgets import datasets\n"
+        "from towerwidgets.config import FeatureConfig, ModelConfig\n"
+        f"store = tw.Store({str(tmp_path / 's.db')!r})\n"
+        "df = datasets.sample(n_buyers=20, n_products=20, n_interactions=200)\n"
+        "fc = store.feature_configs.create(FeatureConfig.infer(df, ['buyer_id'], ['product_id'],"
+        " name='f'))\n"
+        "mc = store.model_configs.create(ModelConfig.from_preset('standard', name='m'))\n"
+        "w = tw.ModelWizard(store=store, feature_config=fc); w.set(name='x'); w.next_step()\n"
+        "page = tw.ModelingPage(store, data=df)\n"
+        "page.structure.set_state({'feature_config_id': fc.id}); page.structure.view(mc.id)\n"
+        "assert 'def run_fn' in page.structure.code\n"
+        "assert page.quick_test.can_start, page.quick_test.checks\n"
         "assert 'tensorflow' not in sys.modules, 'tensorflow imported'\n"
     )
-    subprocess.run(
-        [sys.executable, "-c", code],
-        check=True,
-        cwd=str(__import__("pathlib").Path(__file__).parents[2]),
-    )
+    root = pathlib.Path(__file__).resolve().parents[2]
+    subprocess.run([sys.executable, "-c", code], check=True, cwd=str(root))
