@@ -139,44 +139,161 @@ def _add_codegen_parser(sub: Any) -> None:
 # ── quick tests and the demo (issue 4) ──────────────────────────────────────────────────
 
 
+def _find_or_create(repo: Any, config: Any) -> Any:
+    """Reuse a stored config with the same name and content, else store this one."""
+    wanted = {k: v for k, v in config.to_dict().items() if k not in _NON_CONTENT}
+    for stored in repo.list():
+        if (
+            stored.name == config.name
+            and {k: v for k, v in stored.to_dict().items() if k not in _NON_CONTENT} == wanted
+        ):
+            return stored
+    return repo.create(config)
+
+
+_NON_CONTENT = ("id", "created_at", "updated_at", "created_by")
+
+
+def _run_and_show(
+    args: argparse.Namespace,
+    store: Any,
+    features: Any,
+    model: Any,
+    data: Any,
+    rating_column: str | None = None,
+) -> int:
+    from towerwidgets.runner import start_quick_test
+    from towerwidgets.runner.console import run_with_live_table
+    from towerwidgets.runner.estimates import estimate_quick_test
+
+    rows = len(data) if hasattr(data, "__len__") and not isinstance(data, str) else None
+    estimate = estimate_quick_test(
+        features, model, n_rows=rows, epochs=args.epochs, batch_size=args.batch_size
+    )
+    print(f"Feature config #{features.id}: {features}")
+    print(
+        f"Model config #{model.id}: {model.name} ({model.model_type}) • buyer "
+        f"{model.get_buyer_tower_summary()} • product {model.get_product_tower_summary()}"
+    )
+    print(estimate.text)
+    handle = start_quick_test(
+        features,
+        model,
+        data,
+        rating_column=rating_column,
+        epochs=args.epochs,
+        batch_size=args.batch_size,
+        learning_rate=args.learning_rate,
+        store=store,
+        seed=args.seed,
+    )
+    title = f"Quick test #{handle.id}: {features.name} + {model.name}"
+    record = run_with_live_table(handle, title, model.model_type)
+    return 0 if record.status == "completed" else 1
+
+
 def cmd_demo(args: argparse.Namespace) -> int:
-    """Until the runner lands: store the sample FeatureConfig and a Standard ModelConfig."""
+    """A retrieval quick test on the built-in synthetic sample with the Standard preset."""
     from towerwidgets.config import Feature, FeatureConfig
+    from towerwidgets.datasets import sample
 
     store = _store(args)
-    features = FeatureConfig(
-        name="Sample features",
-        buyer_id_column="buyer_id",
-        product_id_column="product_id",
-        buyer_features=[Feature(column="buyer_id")],
-        product_features=[Feature(column="product_id"), Feature(column="category")],
+    data = sample(seed=args.seed)
+    features = _find_or_create(
+        store.feature_configs,
+        FeatureConfig(
+            name="Sample features",
+            description="towerwidgets.datasets.sample(): buyers, products, categories, prices",
+            buyer_id_column="buyer_id",
+            product_id_column="product_id",
+            buyer_features=[
+                Feature(column="buyer_id", embedding_dim=32),
+                Feature(column="buyer_region", embedding_dim=4),
+            ],
+            product_features=[
+                Feature(column="product_id", embedding_dim=32),
+                Feature(column="category", embedding_dim=8),
+                Feature(column="price", transform="normalize"),
+            ],
+        ),
     )
-    store.feature_configs.create(features)
-    model = store.model_configs.create(
-        ModelConfig.from_preset("standard", name="Standard Retrieval v1")
+    model = _find_or_create(
+        store.model_configs, ModelConfig.from_preset("standard", name="Standard Retrieval (demo)")
     )
-    print(f"Stored feature config #{features.id} {features.name!r}: {features}")
-    _print_config(model)
-    return 0
+    print(
+        f"Sample data: {len(data):,} purchases by {data['buyer_id'].nunique():,} buyers of "
+        f"{data['product_id'].nunique():,} products in {data['category'].nunique()} categories"
+    )
+    return _run_and_show(args, store, features, model, data)
 
 
 def cmd_quicktest(args: argparse.Namespace) -> int:
-    raise TowerwidgetsError("Quick tests are not available yet")
+    """A quick test on any CSV/Parquet file: features inferred from the named columns."""
+    from towerwidgets.config import FeatureConfig
+    from towerwidgets.runner.prepare import load_data
+
+    store = _store(args)
+    data = load_data(args.data)
+    features = FeatureConfig.infer(
+        data,
+        buyer_columns=args.buyer_columns,
+        product_columns=args.product_columns,
+        name=args.name or f"Features of {args.data}",
+    )
+    model = ModelConfig.from_preset(
+        args.preset,
+        name=f"{args.preset.capitalize()} {args.model_type.capitalize()}",
+        model_type=args.model_type,
+    )
+    features = _find_or_create(store.feature_configs, features)
+    model = _find_or_create(store.model_configs, model)
+    return _run_and_show(args, store, features, model, data, rating_column=args.rating_column)
+
+
+def _add_run_options(parser: Any, batch_size: int | None = None) -> None:
+    parser.add_argument(
+        "--epochs", type=int, default=None, metavar="N", help="override the model config's epochs"
+    )
+    parser.add_argument(
+        "--batch-size",
+        type=int,
+        default=batch_size,
+        metavar="N",
+        help="override the model config's batch size"
+        + (f" (default here: {batch_size})" if batch_size else ""),
+    )
+    parser.add_argument("--learning-rate", type=float, default=None, metavar="LR")
+    parser.add_argument("--seed", type=int, default=42, help="split and training seed")
 
 
 def _add_quicktest_parsers(sub: Any) -> None:
     demo = sub.add_parser("demo", help="run a quick test on the built-in sample")
+    # 25,000 rows: batches of 512 give the towers enough steps in five epochs.
+    _add_run_options(demo, batch_size=512)
     demo.set_defaults(func=cmd_demo)
     quick = sub.add_parser("quicktest", help="run a quick test on a CSV or Parquet file")
     quick.add_argument("--data", required=True, metavar="FILE")
-    quick.add_argument("--buyer-columns", required=True, nargs="+", metavar="COL")
-    quick.add_argument("--product-columns", required=True, nargs="+", metavar="COL")
+    quick.add_argument(
+        "--buyer-columns",
+        required=True,
+        nargs="+",
+        metavar="COL",
+        help="buyer columns, the buyer id first",
+    )
+    quick.add_argument(
+        "--product-columns",
+        required=True,
+        nargs="+",
+        metavar="COL",
+        help="product columns, the product id first",
+    )
     quick.add_argument("--preset", default="standard", choices=PRESET_KEYS)
     quick.add_argument(
         "--model-type", default="retrieval", choices=("retrieval", "ranking", "multitask")
     )
     quick.add_argument("--rating-column", default=None, metavar="C")
-    quick.add_argument("--epochs", type=int, default=None, metavar="N")
+    quick.add_argument("--name", default=None, help="name of the stored feature config")
+    _add_run_options(quick)
     quick.set_defaults(func=cmd_quicktest)
 
 
