@@ -316,7 +316,9 @@ class QuickTestPanel(TowerWidget):
             return problems
         if not problems:
             try:
-                result = generate_trainer_code(fc, mc, rating_column=self.rating_column or None)
+                result = generate_trainer_code(
+                    fc, mc, rating_column=self.rating_column or None, data=self._data
+                )
                 if not getattr(result, "is_valid", True):
                     problems.append(result.validation_error or "Generated code is not valid")
             except Exception as exc:
