@@ -162,11 +162,13 @@ export function renderWizard({ model, el }) {
     const step = model.get("step");
     if (model.get("closed")) {
       unmountBuilder();
+      step1El = null;
       const saved = model.get("saved") || {};
       rebuild(body, () => [h("p", { class: "tw-closed", role: "status", text: saved.name ? `Saved "${saved.name}" (id ${saved.id}).` : "Closed without saving." })]);
       return;
     }
     if (step === 2) {
+      step1El = null;
       if (!builderEl) {
         body.replaceChildren();
         builderEl = h("div", { class: "tw-wizard-builder" });
@@ -176,7 +178,9 @@ export function renderWizard({ model, el }) {
       return;
     }
     unmountBuilder();
-    rebuild(body, () => (step === 1 ? step1() : step3()));
+    if (step === 1) { mountStep1(); return; }
+    step1El = null;
+    rebuild(body, step3);
   }
 
   function unmountBuilder() {
@@ -185,28 +189,45 @@ export function renderWizard({ model, el }) {
     builderEl = null;
   }
 
-  function step1() {
+  /** @type {{root: HTMLElement, name: HTMLInputElement, desc: HTMLTextAreaElement, cards: HTMLElement}|null} */
+  let step1El = null;
+
+  /** Step 1 keeps its text fields across updates (rebuilding them would drop keystrokes). */
+  function mountStep1() {
+    if (!step1El) {
+      const nameId = uid("tw-name");
+      const descId = uid("tw-desc");
+      const name = /** @type {HTMLInputElement} */ (h("input", {
+        id: nameId, type: "text", class: "tw-input", "data-key": "name", maxLength: 255,
+        placeholder: "e.g. Standard Retrieval v1", "aria-required": "true",
+        oninput: (/** @type {Event} */ e) => typeText("name", /** @type {HTMLInputElement} */ (e.target).value),
+        onblur: flushText,
+      }));
+      name.addEventListener("keydown", (e) => { if (/** @type {KeyboardEvent} */ (e).key === "Enter") { e.preventDefault(); next(); } });
+      const desc = /** @type {HTMLTextAreaElement} */ (h("textarea", {
+        id: descId, class: "tw-input tw-textarea", "data-key": "description", rows: 2,
+        placeholder: "Optional description of this configuration",
+        oninput: (/** @type {Event} */ e) => typeText("description", /** @type {HTMLTextAreaElement} */ (e.target).value),
+        onblur: flushText,
+      }));
+      const cards = h("div", { class: "tw-type-cards", role: "radiogroup", "aria-label": "Model type" });
+      const root = h("div", { class: "tw-step1" },
+        h("label", { class: "tw-field-label", for: nameId, text: "Model Name *" }), name,
+        h("label", { class: "tw-field-label", for: descId, text: "Description" }), desc,
+        band("Model Type"), cards);
+      step1El = { root, name, desc, cards };
+      body.replaceChildren(root);
+    }
     const cfg = model.get("config_data") || {};
     for (const f of Object.keys(pending)) if (cfg[f] === pending[f]) delete pending[f];
-    const nameId = uid("tw-name");
-    const descId = uid("tw-desc");
+    const { name, desc, cards } = step1El;
+    // Python's value shows unless the user is typing there (focused, or not yet sent).
+    if (document.activeElement !== name && pending.name === undefined) name.value = cfg.name ?? "";
+    if (document.activeElement !== desc && pending.description === undefined) desc.value = cfg.description ?? "";
     const nameErr = (model.get("step_errors") || []).some((/** @type {string} */ m) => errorStep(m) === 1);
-    const name = h("input", {
-      id: nameId, type: "text", class: "tw-input", "data-key": "name", maxLength: 255,
-      value: pending.name ?? cfg.name ?? "", placeholder: "e.g. Standard Retrieval v1",
-      "aria-required": "true", "aria-invalid": nameErr ? "true" : "false",
-      oninput: (/** @type {Event} */ e) => typeText("name", /** @type {HTMLInputElement} */ (e.target).value),
-      onblur: flushText,
-    });
-    name.addEventListener("keydown", (e) => { if (/** @type {KeyboardEvent} */ (e).key === "Enter") { e.preventDefault(); flushText(); next(); } });
-    const desc = h("textarea", {
-      id: descId, class: "tw-input tw-textarea", "data-key": "description", rows: 2,
-      value: pending.description ?? cfg.description ?? "", placeholder: "Optional description of this configuration",
-      oninput: (/** @type {Event} */ e) => typeText("description", /** @type {HTMLTextAreaElement} */ (e.target).value),
-      onblur: flushText,
-    });
+    name.setAttribute("aria-invalid", nameErr ? "true" : "false");
     const dim = cfg.output_embedding_dim || 32;
-    const cards = MODEL_TYPES.map((t) => {
+    rebuild(cards, () => MODEL_TYPES.map((t) => {
       const selected = cfg.model_type === t.value;
       const card = h("div", {
         class: `tw-card tw-type-card${selected ? " tw-selected" : ""}`, role: "radio",
@@ -218,13 +239,7 @@ export function renderWizard({ model, el }) {
       h("ul", { class: "tw-bullets" }, t.bullets.map((b) => h("li", { text: b }))));
       activatable(card, () => { if (!selected) { flushText(); setFields({ model_type: t.value }); } });
       return card;
-    });
-    return [
-      h("label", { class: "tw-field-label", for: nameId, text: "Model Name *" }), name,
-      h("label", { class: "tw-field-label", for: descId, text: "Description" }), desc,
-      band("Model Type"),
-      h("div", { class: "tw-type-cards", role: "radiogroup", "aria-label": "Model type" }, cards),
-    ];
+    }));
   }
 
   function step3() {

@@ -236,6 +236,23 @@ describe("ModelWizard", () => {
     cleanup();
   });
 
+  it("keeps the text fields (and what is typed) across Python updates", () => {
+    const model = fakeModel(wizardState());
+    const cleanup = renderWizard({ model, el });
+    const name = el.querySelector('[data-key="name"]');
+    name.focus();
+    name.value = "Typed";
+    name.dispatchEvent(new Event("input"));
+    model.update({ config_data: { ...standard(), name: "" }, estimates: { total_params_text: "~1K" } });
+    expect(el.querySelector('[data-key="name"]')).toBe(name);
+    expect(name.value).toBe("Typed");
+    name.blur();
+    expect(model.state.config_data.name).toBe("Typed");
+    model.update({ config_data: { ...standard(), name: "From Python" } });
+    expect(name.value).toBe("From Python");
+    cleanup();
+  });
+
   it("shows inline step errors, then steps 2 and 3", () => {
     const model = fakeModel(wizardState());
     const cleanup = renderWizard({ model, el });
