@@ -124,7 +124,20 @@ def _add_config_parsers(sub: Any) -> None:
 
 
 def cmd_codegen(args: argparse.Namespace) -> int:
-    raise TowerwidgetsError("Code generation is not available yet")
+    """Write transform.py and trainer.py (TFX ``module_file``s) for two stored configs."""
+    from towerwidgets.codegen import generate_trainer_code
+    from towerwidgets.errors import ConfigValidationError
+
+    store = _store(args)
+    feature_config = store.feature_configs.get(args.feature_config)
+    model_config = store.model_configs.get(args.model_config)
+    result = generate_trainer_code(feature_config, model_config, rating_column=args.rating_column)
+    if not result.is_valid:
+        raise ConfigValidationError("The code generation request", result.errors)
+    transform, trainer = result.write(args.output)
+    print(f"Wrote {transform} (TFX Transform module_file)")
+    print(f"Wrote {trainer} (TFX Trainer module_file)")
+    return 0
 
 
 def _add_codegen_parser(sub: Any) -> None:

@@ -98,8 +98,9 @@ def _recorder(tf):
 
 
 def _serving_example(module, row, tf):
+    cast = {"string": str, "float": float, "int": int}
     return {
-        name: tf.constant([row[column]], dtype=module._DTYPES[kind])
+        name: tf.constant([cast[kind](row[column])], dtype=module._DTYPES[kind])
         for column, (name, kind) in module.SERVING_INPUTS.items()
     }
 

@@ -10,6 +10,7 @@ generated modules unchanged and that ``ruff check`` finds nothing.
 from __future__ import annotations
 
 import functools
+import unicodedata
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
@@ -89,6 +90,7 @@ def _environment() -> jinja2.Environment:
     )
     env.filters["py"] = py_value
     env.filters["comment"] = comment_text
+    env.globals["call"] = call_code
     return env
 
 
@@ -126,6 +128,27 @@ def render_transform(plan: Plan, feature_config: Any, generated_at: Any = None) 
     return _environment().get_template("transform.py.jinja").render(**context)
 
 
+def width(line: str) -> int:
+    """Display width as ruff measures it (wide East Asian characters count twice)."""
+    total = 0
+    for char in line:
+        if unicodedata.combining(char) or unicodedata.category(char) in ("Mn", "Me", "Cf"):
+            continue
+        total += 2 if unicodedata.east_asian_width(char) in ("W", "F") else 1
+    return total
+
+
+def call_code(func: str, args: list[str], indent: int, end: str = ",") -> str:
+    """``func(a, b)`` at ``indent``; exploded one argument per line (with ruff's magic
+    trailing comma) when it would not fit, so ``ruff format`` keeps it as it is."""
+    pad = " " * indent
+    one_line = f"{pad}{func}({', '.join(args)}){end}"
+    if width(one_line) <= LINE_LENGTH:
+        return one_line
+    inner = " " * (indent + 4)
+    return f"{pad}{func}(\n" + "".join(f"{inner}{a},\n" for a in args) + f"{pad}){end}"
+
+
 def layer_code(layer: Any, indent: int) -> str:
     """One Keras layer as code, ending in ``,``; exploded when it would not fit one line."""
     kind = layer.type
@@ -145,12 +168,7 @@ def layer_code(layer: Any, indent: int) -> str:
             args.append(f"kernel_regularizer={reg}")
     else:  # pragma: no cover - the config schema allows nothing else
         raise ValueError(f"Unknown layer type: {kind}")
-    pad = " " * indent
-    one_line = f"{pad}{name}({', '.join(args)}),"
-    if len(one_line) <= LINE_LENGTH or not args:
-        return one_line
-    inner = " " * (indent + 4)
-    return f"{pad}{name}(\n" + "".join(f"{inner}{a},\n" for a in args) + f"{pad}),"
+    return call_code(name, args, indent)
 
 
 def render_trainer(

@@ -18,7 +18,7 @@ import unicodedata
 # TensorFlow's rule for op names; a SavedModel signature input must satisfy it.
 TF_OP_NAME = re.compile(r"[A-Za-z0-9.][A-Za-z0-9_.\\/>-]*")
 
-MAX_IDENT_LENGTH = 24
+MAX_IDENT_LENGTH = 20
 
 
 def py_str(text: str) -> str:
