@@ -279,6 +279,8 @@ export function renderWizard({ model, el }) {
       multitask ? lossWeights(cfg) : null,
       band("Configuration Summary"),
       summary(cfg, est),
+      (model.get("warnings") || []).length ? h("ul", { class: "tw-warnings", "aria-label": "Warnings" },
+        model.get("warnings").map((/** @type {string} */ m) => h("li", { text: `⚠ ${m}` }))) : null,
     ];
   }
 
@@ -373,7 +375,7 @@ export function renderWizard({ model, el }) {
 
   const drawAll = () => { drawHeader(); drawBody(); drawErrors(); drawFooter(); };
   const offA = listen(model, ["step", "closed", "mode", "saved"], drawAll);
-  const offB = listen(model, ["config_data", "estimates"], () => { if (model.get("step") !== 2) drawBody(); });
+  const offB = listen(model, ["config_data", "estimates", "warnings"], () => { if (model.get("step") !== 2) drawBody(); });
   const offC = listen(model, ["step_errors"], () => { drawErrors(); drawBody(); });
   const onKey = (/** @type {KeyboardEvent} */ e) => {
     if (e.key === "Escape" && !root.querySelector(".tw-modal-overlay") && !root.querySelector(".tw-menu")) {
