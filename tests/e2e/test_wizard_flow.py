@@ -48,11 +48,12 @@ def test_build_standard_retrieval_v1_by_clicking(wizard, lab, shot):
     assert wiz.locator('[data-key="name"]').get_attribute("aria-invalid") == "true"
 
     wiz.locator('[data-key="name"]').fill("Standard Retrieval v1")
-    wiz.locator('[data-key="description"]').fill(
-        "Default 3-layer retrieval model for product recommendations"
-    )
+    # Typed as a person types (Tab, keys): the wizard sends text after a 300 ms pause.
+    wiz.locator('[data-key="name"]').focus()
+    nb.page.keyboard.press("Tab")
+    nb.page.keyboard.type("Default 3-layer retrieval model for product recommendations")
     wiz.locator('[data-key="type:retrieval"]').click()
-    nb.kernel.wait_for("wiz.config.name == 'Standard Retrieval v1'", timeout=10)
+    nb.kernel.wait_for("wiz.config.description.startswith('Default 3-layer')", timeout=10)
     alert.wait_for(state="detached")  # the fixed problem leaves the list
     shot(wiz, "wizard-1-basic-info")
     wiz.locator('[data-key="continue"]').click()
