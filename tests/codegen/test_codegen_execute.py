@@ -35,15 +35,27 @@ from towerwidgets.codegen.plan import build_plan
 
 pytestmark = pytest.mark.slow
 
+# TFRS needs Keras 2; set before any test of this worker imports TensorFlow.
+os.environ["TF_USE_LEGACY_KERAS"] = "1"
+
 FC_KEYS = ("ids", "rich", "cross")
 if os.environ.get("TOWERWIDGETS_FULL_MATRIX"):
-    MATRIX = [(p, m, f) for p in PRESETS for m in MODEL_TYPES for f in FC_KEYS]
+    COMBINATIONS = [(p, m, f) for p in PRESETS for m in MODEL_TYPES for f in FC_KEYS]
 else:
-    MATRIX = [
+    COMBINATIONS = [
         (p, m, FC_KEYS[(i + j) % 3])
         for i, p in enumerate(PRESETS)
         for j, m in enumerate(MODEL_TYPES)
     ]
+
+
+def _group(fc_key):
+    """Under ``pytest -n --dist loadgroup`` a FeatureConfig's tests share one worker, so
+    each FeatureConfig is transformed once."""
+    return pytest.mark.xdist_group(f"codegen-{fc_key}")
+
+
+MATRIX = [pytest.param(*combo, marks=_group(combo[2])) for combo in COMBINATIONS]
 
 # Hostile but legal column names, run end to end (signature names get sanitized).
 HOSTILE_COLUMNS = {
@@ -190,6 +202,7 @@ def test_generated_modules_train_export_and_serve(
         assert list(scores) == sorted(scores, reverse=True)
 
 
+@pytest.mark.xdist_group("codegen-ids")
 def test_shared_tower_weights_and_batch_norm_are_counted_exactly(tf, transformed, tmp_path):
     """Weight sharing counts the dense tower once; batch norm's moving stats are weights
     (count_params) but not trainable (estimate_params_detailed)."""
@@ -227,6 +240,7 @@ def test_shared_tower_weights_and_batch_norm_are_counted_exactly(tf, transformed
     assert estimate_params_detailed(fc, by_column, mc) == trainable
 
 
+@pytest.mark.xdist_group("codegen-ids")
 def test_recall_is_zero_when_every_embedding_is_equal(tf, transformed, tmp_path):
     """Collapsed towers: stock FactorizedTopK would say 1.0; tie-aware recall says 0."""
     fc, mc = feature_configs()["ids"], model_config("minimal", "retrieval")
@@ -266,6 +280,7 @@ def _tfo(out):
     return tft.TFTransformOutput(out["transform_output"])
 
 
+@pytest.mark.xdist_group("codegen-hostile")
 def test_hostile_column_names_run_end_to_end(tf, tmp_path):
     """Quotes, newlines, unicode and code-looking column names: transform, train, serve."""
     fc = feature_configs()["rich"].model_copy(deep=True)

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import ast
 import io
+import os
 import subprocess
 import sys
 import tokenize
@@ -253,6 +254,31 @@ def test_same_inputs_and_timestamp_give_identical_bytes():
     assert c.trainer_code == a.trainer_code
 
 
+def test_output_does_not_depend_on_the_process_hash_seed():
+    script = (
+        "import hashlib, sys\n"
+        "sys.path.insert(0, 'tests/codegen')\n"
+        "from codegen_helpers import feature_configs, model_config, GENERATED_AT\n"
+        "from towerwidgets.codegen import generate_trainer_code\n"
+        "r = generate_trainer_code(feature_configs()['cross'], model_config('deep', 'multitask'),"
+        " rating_column='rating', generated_at=GENERATED_AT)\n"
+        "print(hashlib.sha256((r.trainer_code + r.transform_code).encode()).hexdigest())\n"
+    )
+    digests = set()
+    for seed in ("1", "2"):
+        done = subprocess.run(
+            [sys.executable, "-c", script],
+            cwd=ROOT,
+            capture_output=True,
+            text=True,
+            timeout=60,
+            env={**os.environ, "PYTHONHASHSEED": seed, "PYTHONPATH": str(ROOT)},
+        )
+        assert done.returncode == 0, done.stderr
+        digests.add(done.stdout.strip())
+    assert len(digests) == 1
+
+
 def test_generation_time_only_changes_the_header():
     a = _generate(generated_at=datetime(2026, 5, 1, 12, 0, tzinfo=timezone.utc))
     b = _generate(generated_at=datetime(2026, 5, 2, 12, 0, tzinfo=timezone.utc))
@@ -267,8 +293,47 @@ def test_generation_time_only_changes_the_header():
     assert "# Generated at: 20" in _generate(generated_at=None).trainer_code
 
 
+def _extra_pairs():
+    """Corners the presets do not reach: a numbers-only tower, shared weights with batch
+    norm and dropout, SGD, a linear-only rating head."""
+    numeric = FeatureConfig(
+        name="numbers only buyer",
+        buyer_id_column="user_id",
+        product_id_column="item_id",
+        buyer_features=[
+            Feature(column="age", transform="normalize"),
+            Feature(column="ts", transform="cyclical", period="day"),
+        ],
+        product_features=[Feature(column="item_id", embedding_dim=8)],
+    )
+    layers = [
+        {"type": "batch_norm"},
+        {"type": "dense", "units": 64, "activation": "tanh", "l2_reg": 0.001},
+        {"type": "dropout", "rate": 0.3},
+        {"type": "dense", "units": 16, "activation": None},
+    ]
+    shared = model_config(
+        "standard",
+        "multitask",
+        buyer_tower_layers=layers,
+        product_tower_layers=layers,
+        output_embedding_dim=16,
+        share_tower_weights=True,
+        optimizer="sgd",
+        rating_head_layers=[{"type": "dense", "units": 1, "activation": None}],
+    )
+    for model_type in MODEL_TYPES:
+        yield f"numeric_{model_type}", numeric, model_config("minimal", model_type)
+    yield "shared", feature_configs()["ids"], shared
+
+
 def _write_matrix(directory: Path) -> int:
     n = 0
+    for label, fc, mc in _extra_pairs():
+        result = generate_trainer_code(fc, mc, rating_column="rating", generated_at=GENERATED_AT)
+        assert result.is_valid, result.validation_error
+        result.write(directory / label)
+        n += 2
     for fc_key in feature_configs():
         for preset in PRESETS:
             for model_type in MODEL_TYPES:
@@ -283,7 +348,7 @@ def test_generated_modules_are_ruff_formatted_and_lint_clean(tmp_path):
     """ruff format is a fixpoint and ruff check (pyflakes, pycodestyle, isort, bugbear,
     pyupgrade) finds nothing, for every FeatureConfig × preset × model type."""
     n = _write_matrix(tmp_path)
-    assert n == 90
+    assert n == 98
     formatted = subprocess.run(
         [*RUFF, "format", "--isolated", "--check", "--diff", str(tmp_path)],
         capture_output=True,
@@ -312,7 +377,12 @@ def test_codegen_never_imports_tensorflow():
         "assert not heavy, heavy\n"
     )
     done = subprocess.run(
-        [sys.executable, "-c", script], cwd=ROOT, capture_output=True, text=True, timeout=60
+        [sys.executable, "-c", script],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        env={**os.environ, "PYTHONPATH": str(ROOT)},
     )
     assert done.returncode == 0, done.stderr
 
