@@ -303,6 +303,9 @@ class QuickTestHandle:
                 progress_percent=self.record.progress_percent,
             )
         )
+        if getattr(self.backend, "keep_warm", False):
+            with contextlib.suppress(Exception):
+                self.backend.prewarm()  # the next test starts with TensorFlow imported
         with self._cond:
             self._done.set()
             self._cond.notify_all()
@@ -342,9 +345,6 @@ class QuickTestHandle:
                 for name in ("train", "eval", "candidates"):
                     with contextlib.suppress(OSError):
                         (self.run_dir / f"{name}.parquet").unlink()
-            if getattr(self.backend, "keep_warm", False):
-                with contextlib.suppress(Exception):
-                    self.backend.prewarm()
 
     def _execute_stages(self, job: dict[str, Any]) -> None:
         rec = self.record

@@ -187,6 +187,23 @@ class LocalBackend(Backend):
             if spare is None or spare.poll() is not None:
                 LocalBackend._spare = _spawn_worker()
 
+    def wait_until_warm(self, timeout: float = 60.0) -> bool:
+        """Block until the spare worker has imported TensorFlow (False if none or timeout)."""
+        import select
+
+        with LocalBackend._lock:
+            spare = LocalBackend._spare
+        if spare is None or spare.poll() is not None or spare.stdout is None:
+            return False
+        if getattr(spare, "_tw_ready", False):
+            return True
+        ready, _, _ = select.select([spare.stdout], [], [], timeout)
+        if not ready:
+            return False
+        event = decode_line(spare.stdout.readline())
+        spare._tw_ready = bool(event and event.get("kind") == "ready")  # type: ignore[attr-defined]
+        return spare._tw_ready  # type: ignore[attr-defined]
+
     def _take_worker(self, log_path: Path) -> subprocess.Popen:
         with LocalBackend._lock:
             spare, LocalBackend._spare = LocalBackend._spare, None

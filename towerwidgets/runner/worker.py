@@ -359,6 +359,12 @@ def _make_progress_callback(epochs: int, interval: float) -> Any:
     return StreamingCallback()
 
 
+def _peak_rss_mb() -> float:
+    import resource
+
+    return round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1)
+
+
 def run_job(job: dict[str, Any]) -> None:
     started = time.time()
     try:
@@ -409,6 +415,7 @@ def run_job(job: dict[str, Any]) -> None:
                 "export_path": serving_dir,
                 "train_seconds": round(time.time() - train_start, 2),
                 "worker_seconds": round(time.time() - started, 2),
+                "worker_peak_rss_mb": _peak_rss_mb(),
             },
         )
         stage("done")

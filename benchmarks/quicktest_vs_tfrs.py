@@ -1,0 +1,368 @@
+"""Quick test vs a hand-written TFRS script, on the same machine, in one run.
+
+    python benchmarks/quicktest_vs_tfrs.py [--data DIR] [--task retrieval|ranking|both]
+
+Data: MovieLens latest-small, ``--data`` or ``$TOWERWIDGETS_MOVIELENS`` or
+``../shared/data/movielens-latest-small`` relative to the repository. Both sides use ids as
+the only features (embedding 32), one linear Dense(32) per tower, Adagrad 0.1, batch 4096,
+3 epochs and the same seeded 80/20 split. The reference is ``benchmarks/tfrs_reference.py``
+(TFRS tutorial style, streaming ``FactorizedTopK``), run as its own process and timed from
+its start (interpreter and TensorFlow import included).
+
+The quick test runs from a separate "kernel" process, timed from reading the CSV to the
+finished record, three times: cold (empty transform cache, worker starting from scratch),
+warm (transform cached, spare worker already warm: the second test of a notebook session)
+and warm cache with a cold worker. Evaluation time is the last epoch's (validation loss and
+Recall@K or RMSE); peak RSS is the largest resident set of the worker and of the kernel
+side. Results print as a table and a JSON line; ``--markdown`` prints the BENCHMARKS.md rows.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+DEFAULT_DATA = ROOT / ".." / "shared" / "data" / "movielens-latest-small"
+
+TARGETS = {
+    "retrieval": {"recall_at_100": 0.01, "warm": 0.6, "cold": 1.5, "eval": 5.0, "rss": 1.5},
+    "ranking": {"rmse": 0.02, "warm": 0.6, "cold": 1.5, "eval": 5.0, "rss": 1.5},
+}
+
+
+# ── the two sides, each in its own process ──────────────────────────────────────────────
+
+
+def run_reference(task: str, ratings: Path) -> dict:
+    start = time.time()
+    process = subprocess.Popen(
+        [sys.executable, str(ROOT / "benchmarks" / "tfrs_reference.py"), task, str(ratings)],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.DEVNULL,
+        env={**os.environ, "TF_USE_LEGACY_KERAS": "1", "TF_CPP_MIN_LOG_LEVEL": "2"},
+    )
+    out = process.stdout.read() if process.stdout else b""
+    _, status, usage = os.wait4(process.pid, 0)
+    wall = time.time() - start
+    if status != 0:
+        raise SystemExit(f"reference script failed (status {status})")
+    result = json.loads(out.decode().strip().splitlines()[-1])
+    result["wall_seconds"] = round(wall, 2)
+    result["peak_rss_mb"] = round(usage.ru_maxrss / 1024, 1)
+    return result
+
+
+def _configs(task: str):
+    from towerwidgets.config import Feature, FeatureConfig, ModelConfig
+
+    features = FeatureConfig(
+        name="MovieLens ids",
+        buyer_id_column="userId",
+        product_id_column="movieId",
+        buyer_features=[Feature(column="userId", embedding_dim=32)],
+        product_features=[Feature(column="movieId", embedding_dim=32)],
+    )
+    linear = [{"type": "dense", "units": 32, "activation": None}]
+    model = ModelConfig(
+        name=f"Tutorial {task}",
+        model_type=task,
+        buyer_tower_layers=linear,
+        product_tower_layers=linear,
+        rating_head_layers=ModelConfig.get_default_rating_head() if task == "ranking" else [],
+        output_embedding_dim=32,
+        optimizer="adagrad",
+        learning_rate=0.1,
+        batch_size=4096,
+        epochs=3,
+    )
+    return features, model
+
+
+def _one_quick_test(task: str, ratings: Path, store, home: Path, backend) -> dict:
+    import pandas as pd
+
+    from towerwidgets.runner import run_quick_test
+
+    features, model = _configs(task)
+    start = time.time()
+    data = pd.read_csv(ratings, dtype={"userId": str, "movieId": str})
+    handle = run_quick_test(
+        features,
+        model,
+        data,
+        rating_column="rating" if task == "ranking" else None,
+        store=store,
+        home=home,
+        backend=backend,
+        wait=False,
+    )
+    record = handle.wait()
+    wall = time.time() - start
+    if record.status != "completed":
+        raise SystemExit(
+            f"quick test {record.status}: {record.error_stage}: {record.error_message}"
+        )
+    last = record.epoch_metrics[-1]
+    result = {
+        "wall_seconds": round(wall, 2),
+        "eval_seconds": last.get("eval_seconds"),
+        "transform_seconds": handle.facts.get("transform_seconds"),
+        "train_seconds": handle.facts.get("train_seconds"),
+        "worker_peak_rss_mb": handle.facts.get("worker_peak_rss_mb"),
+        "transform_cache_hit": handle.facts.get("transform_cache_hit"),
+    }
+    for name in ("recall_at_10", "recall_at_50", "recall_at_100", "rmse", "mae"):
+        if getattr(record, name) is not None:
+            result[name] = getattr(record, name)
+    return result
+
+
+def quicktest_role(task: str, ratings: Path) -> dict:
+    """The kernel side: cold, warm, and warm-cache-cold-worker quick tests."""
+    import resource
+
+    from towerwidgets.runner.backends import LocalBackend
+    from towerwidgets.store import Store
+
+    with tempfile.TemporaryDirectory(prefix="twbench-") as tmp:
+        home = Path(tmp)
+        store = Store(home / "bench.db")
+        backend = LocalBackend(keep_warm=True)
+        cold = _one_quick_test(task, ratings, store, home, backend)
+        backend.wait_until_warm(120)  # a user looking at the results while the spare warms up
+        warm = _one_quick_test(task, ratings, store, home, backend)
+        LocalBackend.shutdown()
+        cold_worker = _one_quick_test(task, ratings, store, home, LocalBackend(keep_warm=False))
+        store.close()
+    kernel_rss = round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1)
+    return {
+        "cold": cold,
+        "warm": warm,
+        "warm_cache_cold_worker": cold_worker,
+        "kernel_peak_rss_mb": kernel_rss,
+    }
+
+
+def run_quicktests(task: str, ratings: Path) -> dict:
+    env = {**os.environ, "PYTHONPATH": str(ROOT) + os.pathsep + os.environ.get("PYTHONPATH", "")}
+    out = subprocess.run(
+        [
+            sys.executable,
+            __file__,
+            "--role",
+            "quicktest",
+            "--task",
+            task,
+            "--data",
+            str(ratings.parent),
+        ],
+        stdout=subprocess.PIPE,
+        env=env,
+        check=True,
+    )
+    return json.loads(out.stdout.decode().strip().splitlines()[-1])
+
+
+# ── comparison ──────────────────────────────────────────────────────────────────────────
+
+
+def compare(task: str, quick: dict, ref: dict) -> list[dict]:
+    targets = TARGETS[task]
+    cold, warm = quick["cold"], quick["warm"]
+    rows = []
+    metric_names = (
+        ("recall_at_10", "recall_at_50", "recall_at_100")
+        if task == "retrieval"
+        else ("rmse", "mae")
+    )
+    for name in metric_names:
+        tolerance = targets.get(name)
+        diff = warm[name] - ref[name]
+        rows.append(
+            {
+                "what": name,
+                "quick": warm[name],
+                "ref": ref[name],
+                "ratio": warm[name] / ref[name] if ref[name] else None,
+                "target": f"±{tolerance}" if tolerance else "",
+                "ok": abs(diff) <= tolerance if tolerance else None,
+                "note": f"diff {diff:+.4f}",
+            }
+        )
+    rows.append(
+        {
+            "what": "wall time, warm (s)",
+            "quick": warm["wall_seconds"],
+            "ref": ref["wall_seconds"],
+            "ratio": warm["wall_seconds"] / ref["wall_seconds"],
+            "target": f"≤ {targets['warm']}×",
+            "ok": warm["wall_seconds"] / ref["wall_seconds"] <= targets["warm"],
+            "note": "cache hit, warm worker",
+        }
+    )
+    cw = quick["warm_cache_cold_worker"]
+    rows.append(
+        {
+            "what": "wall time, warm cache + cold worker (s)",
+            "quick": cw["wall_seconds"],
+            "ref": ref["wall_seconds"],
+            "ratio": cw["wall_seconds"] / ref["wall_seconds"],
+            "target": "",
+            "ok": None,
+            "note": "TF import counted",
+        }
+    )
+    rows.append(
+        {
+            "what": "wall time, cold (s)",
+            "quick": cold["wall_seconds"],
+            "ref": ref["wall_seconds"],
+            "ratio": cold["wall_seconds"] / ref["wall_seconds"],
+            "target": f"≤ {targets['cold']}×",
+            "ok": cold["wall_seconds"] / ref["wall_seconds"] <= targets["cold"],
+            "note": f"transform {cold['transform_seconds']} s",
+        }
+    )
+    speedup = ref["eval_seconds"] / warm["eval_seconds"] if warm["eval_seconds"] else None
+    rows.append(
+        {
+            "what": "evaluation time (s)",
+            "quick": warm["eval_seconds"],
+            "ref": ref["eval_seconds"],
+            "ratio": warm["eval_seconds"] / ref["eval_seconds"],
+            "target": f"≥ {targets['eval']}× faster",
+            "ok": speedup is not None and speedup >= targets["eval"],
+            "note": f"{speedup:.1f}× faster" if speedup else "",
+        }
+    )
+    worker = max(cold["worker_peak_rss_mb"] or 0, warm["worker_peak_rss_mb"] or 0)
+    rows.append(
+        {
+            "what": "peak RSS, worker (MB)",
+            "quick": worker,
+            "ref": ref["peak_rss_mb"],
+            "ratio": worker / ref["peak_rss_mb"],
+            "target": f"≤ {targets['rss']}×",
+            "ok": worker / ref["peak_rss_mb"] <= targets["rss"],
+            "note": "the process that runs TensorFlow",
+        }
+    )
+    both = worker + quick["kernel_peak_rss_mb"]
+    rows.append(
+        {
+            "what": "peak RSS, worker + kernel side (MB)",
+            "quick": both,
+            "ref": ref["peak_rss_mb"],
+            "ratio": both / ref["peak_rss_mb"],
+            "target": "",
+            "ok": None,
+            "note": f"kernel side {quick['kernel_peak_rss_mb']} MB (pandas, data)",
+        }
+    )
+    return rows
+
+
+def _fmt(value) -> str:
+    if isinstance(value, float):
+        return f"{value:.4f}" if abs(value) < 1 else f"{value:.2f}"
+    return "" if value is None else str(value)
+
+
+def print_table(task: str, rows: list[dict], markdown: bool) -> None:
+    header = ["", "quick test", "TFRS reference", "ratio", "target", "met", "note"]
+    lines = [
+        [
+            r["what"],
+            _fmt(r["quick"]),
+            _fmt(r["ref"]),
+            _fmt(r["ratio"]) + ("×" if r["ratio"] else ""),
+            r["target"],
+            {True: "yes", False: "NO", None: ""}[r["ok"]],
+            r["note"],
+        ]
+        for r in rows
+    ]
+    if markdown:
+        print(f"\n#### {task}\n")
+        print("| " + " | ".join(header) + " |")
+        print("|" + "---|" * len(header))
+        for line in lines:
+            print("| " + " | ".join(line) + " |")
+        return
+    widths = [max(len(str(x)) for x in col) for col in zip(header, *lines, strict=False)]
+    print(f"\n== {task} ==")
+    for line in [header, *lines]:
+        print("  ".join(str(x).ljust(w) for x, w in zip(line, widths, strict=False)))
+
+
+def machine() -> str:
+    cpu = platform.processor() or platform.machine()
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                cpu = line.split(":", 1)[1].strip()
+                break
+    except OSError:
+        pass
+    memory = ""
+    try:
+        kb = int(Path("/proc/meminfo").read_text().split()[1])
+        memory = f", {kb / 1024 / 1024:.0f} GB RAM"
+    except (OSError, ValueError, IndexError):
+        pass
+    return f"{cpu}, {os.cpu_count()} cores{memory}, {platform.system()} {platform.release()}, Python {platform.python_version()}"
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument(
+        "--data",
+        default=os.environ.get("TOWERWIDGETS_MOVIELENS", str(DEFAULT_DATA)),
+        help="MovieLens folder holding ratings.csv",
+    )
+    parser.add_argument("--task", default="both", choices=("retrieval", "ranking", "both"))
+    parser.add_argument("--markdown", action="store_true", help="print BENCHMARKS.md tables")
+    parser.add_argument("--json", metavar="FILE", help="also write all results to FILE")
+    parser.add_argument(
+        "--role", default="main", choices=("main", "quicktest"), help=argparse.SUPPRESS
+    )
+    args = parser.parse_args()
+    ratings = Path(args.data).expanduser().resolve() / "ratings.csv"
+    if not ratings.is_file():
+        raise SystemExit(f"{ratings} not found: pass --data DIR (a MovieLens folder)")
+    if args.role == "quicktest":
+        print(json.dumps(quicktest_role(args.task, ratings)), flush=True)
+        return
+    tasks = ["retrieval", "ranking"] if args.task == "both" else [args.task]
+    results = {"machine": machine(), "data": str(ratings), "tasks": {}}
+    print(f"Machine: {results['machine']}")
+    for task in tasks:
+        print(f"[{task}] reference TFRS script …", flush=True)
+        ref = run_reference(task, ratings)
+        print(f"[{task}] quick tests (cold, warm, warm cache + cold worker) …", flush=True)
+        quick = run_quicktests(task, ratings)
+        rows = compare(task, quick, ref)
+        results["tasks"][task] = {"reference": ref, "quicktest": quick, "comparison": rows}
+        print_table(task, rows, args.markdown)
+    if args.json:
+        Path(args.json).write_text(json.dumps(results, indent=2))
+    print(
+        json.dumps(
+            {
+                t: {r["what"]: r["ok"] for r in v["comparison"] if r["ok"] is not None}
+                for t, v in results["tasks"].items()
+            }
+        )
+    )
+
+
+if __name__ == "__main__":
+    main()
