@@ -109,10 +109,13 @@ def _recorder(tf):
     return Recorder()
 
 
+def _cast(kind, value):
+    return {"string": str, "float": float, "int": int}[kind](value)
+
+
 def _serving_example(module, row, tf):
-    cast = {"string": str, "float": float, "int": int}
     return {
-        name: tf.constant([cast[kind](row[column])], dtype=module._DTYPES[kind])
+        name: tf.constant([_cast(kind, row[column])], dtype=module._DTYPES[kind])
         for column, (name, kind) in module.SERVING_INPUTS.items()
     }
 
@@ -200,6 +203,13 @@ def test_generated_modules_train_export_and_serve(
         assert len(ids) == min(100, len(known)) == len(scores)
         assert set(ids) <= known
         assert list(scores) == sorted(scores, reverse=True)
+    if model_type == "multitask":
+        example = {
+            name: tf.constant([_cast(kind, data[0][column])], dtype=module._DTYPES[kind])
+            for column, (name, kind) in module.RATING_INPUTS.items()
+        }
+        rating = loaded.signatures["rating"](**example)["rating"].numpy()
+        assert rating.shape == (1,) and np.isfinite(rating).all()
 
 
 @pytest.mark.xdist_group("codegen-ids")

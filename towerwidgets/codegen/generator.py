@@ -189,6 +189,7 @@ def render_trainer(
         model_title=MODEL_TITLES[mc.model_type],
         optimizer_class=OPTIMIZER_CLASSES[mc.optimizer],
         serving_inputs=plan.serving_inputs(towers),
+        rating_inputs=plan.serving_inputs(("buyer", "product")),
         tower_summary={
             "buyer": mc.get_buyer_tower_summary(),
             "product": mc.get_product_tower_summary(),
