@@ -61,7 +61,7 @@ js-test: node_modules/.package-lock.json
 	npm test
 
 pytest: $(TEST_STAMP)
-	$(BIN)/pytest -n 2 --dist loadgroup -p no:cacheprovider tests --ignore=tests/e2e
+	$(BIN)/pytest -n 2 --dist loadgroup -p no:cacheprovider --durations=15 tests --ignore=tests/e2e
 
 notebooks: $(TEST_STAMP)
 	@if ls notebooks/*.ipynb >/dev/null 2>&1; then \
