@@ -121,9 +121,11 @@ def page(browser: Any, request: pytest.FixtureRequest, tmp_path_factory: Any) ->
 def notebook(lab: Lab, page: Any, request: pytest.FixtureRequest) -> Iterator[Any]:
     """``notebook(cells, name=None, run=False)`` → an opened ``Notebook``."""
     opened: list[Notebook] = []
+    # Each test gets its own store: tw.Store() in its notebooks and lab.store() open it.
+    stem = re.sub(r"[^\w]+", "_", request.node.name)[:60]
+    lab.use_store(lab.store_path.parent / f"{stem}.db")
 
     def factory(cells: list[str], name: str | None = None, run: bool = False) -> Notebook:
-        stem = re.sub(r"[^\w]+", "_", request.node.name)[:60]
         path = name or f"{stem}_{len(opened)}.ipynb"
         lab.write_notebook(path, cells)
         nb = Notebook(lab, page, path).open()
@@ -137,7 +139,7 @@ def notebook(lab: Lab, page: Any, request: pytest.FixtureRequest) -> Iterator[An
     finally:
         for nb in opened:
             nb.close()
-        lab.close_stores()
+        lab.use_store(None)
 
 
 @pytest.fixture

@@ -137,6 +137,8 @@ class Lab:
     log_path: Path
     process: subprocess.Popen[bytes] | None = None
     _stores: list[Any] = field(default_factory=list)
+    # The store of the running test (``use_store``); kernels started for it use this one.
+    current_store: Path | None = None
 
     # REST
     def api(self, method: str, path: str, **kwargs: Any) -> Any:
@@ -228,9 +230,16 @@ class Lab:
         """A Store on the lab's store file (opened in this test process)."""
         from towerwidgets.store import Store
 
-        store = Store(self.store_path)
+        store = Store(self.current_store or self.store_path)
         self._stores.append(store)
         return store
+
+    def use_store(self, path: Path | None) -> None:
+        """Give the next notebooks (and ``store()``) their own store file; None: the lab's."""
+        self.close_stores()
+        self.current_store = path
+        if path is not None:
+            path.parent.mkdir(parents=True, exist_ok=True)
 
     def close_stores(self) -> None:
         while self._stores:
@@ -358,6 +367,12 @@ class Notebook:
         )
         session = self.lab.session_for(self.path)
         self.lab.wait_kernel_idle(session["kernel"]["id"])
+        if self.lab.current_store is not None:  # before any cell runs: tw.Store() opens it
+            self.kernel.execute(
+                "import os as _os\n"
+                f"_os.environ['TOWERWIDGETS_STORE'] = {str(self.lab.current_store)!r}\n"
+                "del _os"
+            )
         # The page shows the kernel as idle (ready to take cells) in its toolbar.
         self.page.locator(
             ".jp-NotebookPanel .jp-Notebook-ExecutionIndicator[data-status='idle']"

@@ -48,6 +48,6 @@ def test_anywidget_click_reaches_the_kernel(notebook, lab):
     nb.page.wait_for_function(
         "() => document.querySelector('button.probe-counter').textContent === 'count is 41'"
     )
-    # Kernels of the lab use the session's temporary store, never the developer's.
-    assert nb.kernel.eval("store_env") == str(lab.store_path)
+    # Kernels of the lab use the test's temporary store, never the developer's.
+    assert nb.kernel.eval("store_env") == str(lab.current_store)
     assert nb.page.page_errors == []
