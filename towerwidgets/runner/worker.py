@@ -128,6 +128,139 @@ def _encode_examples(item: Any) -> list[bytes]:
     return example_coder.RecordBatchToExamples(record_batch)
 
 
+def _pipeline_options() -> Any:
+    from apache_beam.options.pipeline_options import PipelineOptions
+
+    return PipelineOptions(["--direct_num_workers=1", "--direct_running_mode=in_memory"])
+
+
+def _analyze_in_beam(transform_module: Any, train: list, adapter_config: Any, out: Path) -> None:
+    """The full-pass analyzers (vocabularies, means, quantiles) over the training split with
+    tensorflow-transform on Beam's DirectRunner; writes the transform graph."""
+    import apache_beam as beam
+    import tensorflow_transform.beam as tft_beam
+
+    with (
+        beam.Pipeline(runner="DirectRunner", options=_pipeline_options()) as pipeline,
+        tft_beam.Context(temp_dir=str(out / "tft_tmp"), force_tf_compat_v1=False),
+    ):
+        raw_train = pipeline | "train" >> beam.Create(train)
+        transform_fn = (raw_train, adapter_config) | "Analyze" >> tft_beam.AnalyzeDataset(
+            transform_module.preprocessing_fn
+        )
+        _ = transform_fn | "WriteTransformFn" >> tft_beam.WriteTransformFn(
+            str(out / "transform_output")
+        )
+
+
+def _transform_all_in_beam(
+    transform_module: Any, splits: dict[str, list], adapter_config: Any, out: Path
+) -> None:
+    """Analyze and transform every split inside one Beam pipeline (mode "beam"; slower,
+    kept to check that applying the transform graph directly gives the same examples)."""
+    import apache_beam as beam
+    import tensorflow_transform.beam as tft_beam
+
+    with (
+        beam.Pipeline(runner="DirectRunner", options=_pipeline_options()) as pipeline,
+        tft_beam.Context(temp_dir=str(out / "tft_tmp"), force_tf_compat_v1=False),
+    ):
+        raw_train = pipeline | "train" >> beam.Create(splits["train"])
+        (train_data, _), transform_fn = (
+            raw_train,
+            adapter_config,
+        ) | "AnalyzeAndTransform" >> tft_beam.AnalyzeAndTransformDataset(
+            transform_module.preprocessing_fn, output_record_batches=True
+        )
+        _ = transform_fn | "WriteTransformFn" >> tft_beam.WriteTransformFn(
+            str(out / "transform_output")
+        )
+        outputs = {"train": train_data}
+        for split in ("eval", "candidates"):
+            if not splits[split]:
+                continue
+            raw = pipeline | split >> beam.Create(splits[split])
+            data, _ = ((raw, adapter_config), transform_fn) | (
+                f"Transform{split}" >> tft_beam.TransformDataset(output_record_batches=True)
+            )
+            outputs[split] = data
+        for split, data in outputs.items():
+            _ = (
+                data
+                | f"Encode{split}" >> beam.FlatMap(_encode_examples)
+                | f"Write{split}"
+                >> beam.io.WriteToTFRecord(
+                    str(out / split / "part"), file_name_suffix=".gz", num_shards=1
+                )
+            )
+
+
+def _to_list_array(tensor: Any) -> Any:
+    """A transformed feature (dense, sparse or ragged tensor) as an Arrow list column."""
+    import numpy as np
+    import pyarrow as pa
+    import tensorflow as tf
+
+    if isinstance(tensor, tf.SparseTensor):
+        tensor = tf.RaggedTensor.from_sparse(tensor)
+    if isinstance(tensor, tf.RaggedTensor):
+        offsets = tensor.row_splits.numpy().astype(np.int64)
+        values = tensor.flat_values.numpy()
+    else:
+        array = tensor.numpy()
+        rows = array.shape[0]
+        array = array.reshape(rows, -1)
+        offsets = np.arange(rows + 1, dtype=np.int64) * array.shape[1]
+        values = array.reshape(-1)
+    if values.dtype.kind in ("S", "O", "U"):
+        values = pa.array(values.tolist(), type=pa.large_binary())
+    elif values.dtype.kind == "f":
+        values = pa.array(values.astype(np.float32))
+    else:
+        values = pa.array(values.astype(np.int64))
+    return pa.LargeListArray.from_arrays(pa.array(offsets), values)
+
+
+def _apply_transform_fn(
+    transform_output: Path,
+    frames: dict[str, Any],
+    column_types: dict[str, str],
+    out: Path,
+    rows_per_batch: int = 50_000,
+) -> None:
+    """Apply the analysed transform graph to every split in TensorFlow (what TFX's
+    Transform does row by row in Beam), and write gzipped TFRecords of tf.Example."""
+    import numpy as np
+    import pyarrow as pa
+    import tensorflow as tf
+    import tensorflow_transform as tft
+    from tfx_bsl.coders import example_coder
+
+    tft_output = tft.TFTransformOutput(str(transform_output))
+    dtypes = {"string": tf.string, "float": tf.float32, "int": tf.int64}
+    for split, frame in frames.items():
+        (out / split).mkdir(parents=True, exist_ok=True)
+        path = out / split / "part-00000-of-00001.gz"
+        with tf.io.TFRecordWriter(str(path), options="GZIP") as writer:
+            for begin in range(0, len(frame), rows_per_batch):
+                part = frame.iloc[begin : begin + rows_per_batch]
+                raw = {}
+                for name, kind in column_types.items():
+                    values = part[name].to_numpy()
+                    if kind == "string":
+                        values = values.astype(str).astype(object)
+                    else:
+                        values = values.astype(np.float32 if kind == "float" else np.int64)
+                    raw[name] = tf.constant(values, dtype=dtypes[kind])
+                transformed = tft_output.transform_raw_features(raw, drop_unused_features=True)
+                names = sorted(transformed)
+                batch = pa.RecordBatch.from_arrays(
+                    [_to_list_array(transformed[name]) for name in names], names
+                )
+                for example in example_coder.RecordBatchToExamples(batch):
+                    writer.write(example)
+
+
 def run_transform(job: dict[str, Any], transform_module: Any) -> dict[str, Any]:
     """Transform the prepared splits (or reuse the cache); returns the output locations."""
     cache_dir = Path(job["cache_dir"]) / job["cache_key"]
@@ -142,10 +275,7 @@ def run_transform(job: dict[str, Any], transform_module: Any) -> dict[str, Any]:
         os.utime(marker)  # last use, for cache clean-up
         return {**info, "dir": str(cache_dir), "cache_hit": True}
 
-    import apache_beam as beam
     import pandas as pd
-    import tensorflow_transform.beam as tft_beam
-    from apache_beam.options.pipeline_options import PipelineOptions
     from tensorflow_transform.tf_metadata import schema_utils
     from tfx_bsl.public import tfxio
     from tfx_bsl.tfxio import tensor_representation_util
@@ -166,41 +296,18 @@ def run_transform(job: dict[str, Any], transform_module: Any) -> dict[str, Any]:
 
     tmp_dir = cache_dir.parent / f".tmp-{cache_dir.name}-{uuid.uuid4().hex[:8]}"
     tmp_dir.mkdir(parents=True)
-    options = PipelineOptions(["--direct_num_workers=1", "--direct_running_mode=in_memory"])
     start = time.time()
+    mode = job.get("transform_mode", "analyze")
     try:
-        with (
-            beam.Pipeline(runner="DirectRunner", options=options) as pipeline,
-            tft_beam.Context(temp_dir=str(tmp_dir / "tft_tmp"), force_tf_compat_v1=False),
-        ):
-            raw_train = pipeline | "train" >> beam.Create(splits["train"])
-            (train_data, _), transform_fn = (
-                raw_train,
-                adapter_config,
-            ) | "AnalyzeAndTransform" >> tft_beam.AnalyzeAndTransformDataset(
-                transform_module.preprocessing_fn, output_record_batches=True
-            )
-            _ = transform_fn | "WriteTransformFn" >> tft_beam.WriteTransformFn(
-                str(tmp_dir / "transform_output")
-            )
-            outputs = {"train": train_data}
-            for split in ("eval", "candidates"):
-                if not splits[split]:
-                    continue
-                raw = pipeline | split >> beam.Create(splits[split])
-                data, _ = ((raw, adapter_config), transform_fn) | (
-                    f"Transform{split}" >> tft_beam.TransformDataset(output_record_batches=True)
-                )
-                outputs[split] = data
-            for split, data in outputs.items():
-                _ = (
-                    data
-                    | f"Encode{split}" >> beam.FlatMap(_encode_examples)
-                    | f"Write{split}"
-                    >> beam.io.WriteToTFRecord(
-                        str(tmp_dir / split / "part"), file_name_suffix=".gz", num_shards=1
-                    )
-                )
+        if mode == "beam":
+            _transform_all_in_beam(transform_module, splits, adapter_config, tmp_dir)
+        else:
+            _analyze_in_beam(transform_module, splits["train"], adapter_config, tmp_dir)
+            frames = {
+                split: pd.read_parquet(job["data"][split], columns=list(column_types))
+                for split in ("train", "eval", "candidates")
+            }
+            _apply_transform_fn(tmp_dir / "transform_output", frames, column_types, tmp_dir)
     except Exception:
         shutil.rmtree(tmp_dir, ignore_errors=True)
         raise
@@ -209,6 +316,7 @@ def run_transform(job: dict[str, Any], transform_module: Any) -> dict[str, Any]:
         "version": CACHE_VERSION,
         "seconds": round(time.time() - start, 2),
         "rows": {split: sum(b.num_rows for b in batches) for split, batches in splits.items()},
+        "mode": mode,
         "created": time.time(),
     }
     (tmp_dir / "DONE.json").write_text(json.dumps(info))
