@@ -12,7 +12,7 @@
              the very kernel the page talks to: ``kernel.eval(expr)``,
              ``kernel.wait_for(expr)``). Its kernel is shut down after the test.
 ``shot``     ``shot(locator, name)`` writes a README screenshot when
-             ``$TOWERWIDGETS_SCREENSHOTS`` is set (``make screenshots``).
+             ``$TOWERWIDGETS_SCREENSHOTS`` is set (e.g. to docs/screenshots).
 
 Tests assert on the store or the kernel, not only on the page. The machinery lives in
 ``labkit.py`` (``benchmarks/ui_latency.py`` uses it too).

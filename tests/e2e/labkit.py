@@ -425,7 +425,7 @@ SCREENSHOTS_ENV = "TOWERWIDGETS_SCREENSHOTS"
 def save_screenshot(target: Any, name: str, max_colors: int = 96) -> Path | None:
     """Write ``target`` (a page or locator) as ``<$TOWERWIDGETS_SCREENSHOTS>/<name>.png``.
 
-    Only when the variable is set (``make screenshots`` sets it to docs/screenshots), so an
+    Only when the variable is set (``TOWERWIDGETS_SCREENSHOTS=docs/screenshots``), so an
     ordinary test run leaves the committed images alone. Images are palette-quantized to
     stay small in the repository.
     """
@@ -434,7 +434,20 @@ def save_screenshot(target: Any, name: str, max_colors: int = 96) -> Path | None
         return None
     path = Path(folder) / f"{name}.png"
     path.parent.mkdir(parents=True, exist_ok=True)
-    png = target.screenshot(type="png", animations="disabled")
+    page = getattr(target, "page", None)
+    page = page if page is not None and not callable(page) else None
+    size = page.viewport_size if page is not None else None
+    if page is not None and size:
+        # A tall widget must fit in JupyterLab's notebook area, or the shot shows its chrome.
+        box = target.bounding_box() or {"height": 0}
+        page.set_viewport_size({"width": size["width"], "height": int(box["height"]) + 400})
+        target.scroll_into_view_if_needed()
+        page.wait_for_timeout(200)
+    try:
+        png = target.screenshot(type="png", animations="disabled")
+    finally:
+        if page is not None and size:
+            page.set_viewport_size(size)
     try:
         import io
 
