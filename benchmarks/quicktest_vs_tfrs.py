@@ -116,6 +116,8 @@ def _one_quick_test(task: str, ratings: Path, store, home: Path, backend) -> dic
         "eval_seconds": last.get("eval_seconds"),
         "transform_seconds": handle.facts.get("transform_seconds"),
         "train_seconds": handle.facts.get("train_seconds"),
+        "export_seconds": handle.facts.get("export_seconds"),
+        "epoch_seconds": [row.get("epoch_seconds") for row in record.epoch_metrics],
         "worker_peak_rss_mb": handle.facts.get("worker_peak_rss_mb"),
         "transform_cache_hit": handle.facts.get("transform_cache_hit"),
     }

@@ -378,13 +378,18 @@ class QuickTestHandle:
 
         self._set_stage("prepare data")
         prepared = prepare_data(
-            df, fc, transform_code, self.run_dir, seed=rec.seed, split=job["split"]
+            df,
+            fc,
+            transform_code,
+            self.run_dir,
+            seed=rec.seed,
+            split=job["split"],
+            cache_dir=job["cache_dir"],
         )
         with self._record_lock:
             rec.split = prepared.split
             rec.data_fingerprint = prepared.fingerprint
             rec.vocabulary_stats = {**rec.vocabulary_stats, "columns": prepared.vocabulary_stats}
-            cache_dir = job["cache_dir"] / prepared.cache_key
             estimate = estimate_quick_test(
                 fc,
                 mc,
@@ -392,7 +397,7 @@ class QuickTestHandle:
                 epochs=rec.get_effective_epochs(),
                 batch_size=rec.get_effective_batch_size(),
                 machine=self.backend.machine,
-                transform_cached=(cache_dir / "DONE.json").is_file(),
+                transform_cached=prepared.cached,
             )
             rec.estimated_duration_seconds = round(estimate.seconds)
             rec.cost_usd = estimate.cost_usd

@@ -39,6 +39,7 @@ class PreparedData:
     vocabulary_stats: dict[str, Any]
     warnings: list[str] = field(default_factory=list)
     n_rows: int = 0
+    cached: bool = False
 
 
 def load_data(data: Any) -> pd.DataFrame:
@@ -206,6 +207,7 @@ def prepare_data(
     *,
     seed: int,
     split: str | dict[str, Any] = "random",
+    cache_dir: Path | None = None,
 ) -> PreparedData:
     """Typed columns, a seeded 80/20 (or temporal) split, the candidate set; written as
     Parquet into ``run_dir`` with the data fingerprint and the transform cache key."""
@@ -302,8 +304,11 @@ def prepare_data(
         )
 
     run_dir.mkdir(parents=True, exist_ok=True)
-    paths = {}
+    paths: dict[str, str] = {}
+    cached = cache_dir is not None and (cache_dir / cache_key / "DONE.json").is_file()
     for name, part in (("train", train), ("eval", evaluation), ("candidates", candidates)):
+        if cached:  # the worker reuses the transformed splits: no need to write these
+            continue
         path = run_dir / f"{name}.parquet"
         part.reset_index(drop=True).to_parquet(path, index=False)
         paths[name] = str(path)
@@ -315,4 +320,5 @@ def prepare_data(
         vocabulary_stats=stats,
         warnings=warnings,
         n_rows=n,
+        cached=cached,
     )

@@ -386,6 +386,7 @@ def _make_progress_callback(epochs: int, interval: float) -> Any:
             self.test_began = None
             self.in_evaluate = False
             self.epoch_start = time.time()
+            self.train_ended: float | None = None
 
         def _fraction(self, batch: int) -> float:
             within = (batch + 1) / self.steps if self.steps else 0.0
@@ -459,6 +460,7 @@ def _make_progress_callback(epochs: int, interval: float) -> Any:
                 self.steps = self.params["steps"]
 
         def on_train_end(self, logs: Any = None) -> None:
+            self.train_ended = time.time()
             if not self.in_evaluate:
                 self.in_evaluate = True
                 stage("evaluate", 0.5)
@@ -522,6 +524,9 @@ def run_job(job: dict[str, Any]) -> None:
             metrics={
                 "export_path": serving_dir,
                 "train_seconds": round(time.time() - train_start, 2),
+                "export_seconds": round(time.time() - callback.train_ended, 2)
+                if callback.train_ended
+                else None,
                 "worker_seconds": round(time.time() - started, 2),
                 "worker_peak_rss_mb": _peak_rss_mb(),
             },
