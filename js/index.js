@@ -24,6 +24,10 @@ export const VIEWS = {
  */
 export function render({ model, el, host }) {
   el.classList.add("tw-root");
+  // Keys pressed inside the widget belong to it: without this, JupyterLab's command-mode
+  // shortcuts (Enter, arrows…) would take Enter on a card or the arrows of a slider.
+  el.setAttribute("data-lm-suppress-shortcuts", "true");
+  el.addEventListener("keydown", keepKeys);
   const view = VIEWS[model.get("_view")];
   if (!view) {
     const p = document.createElement("p");
@@ -32,7 +36,22 @@ export function render({ model, el, host }) {
     return () => { p.remove(); el.classList.remove("tw-root"); };
   }
   const cleanup = view({ model, el, host });
-  return () => { cleanup(); el.classList.remove("tw-root"); };
+  return () => { cleanup(); el.classList.remove("tw-root"); el.removeAttribute("data-lm-suppress-shortcuts"); el.removeEventListener("keydown", keepKeys); };
+}
+
+const OWN_KEYS = new Set(["Enter", " ", "Escape", "Delete", "Home", "End", "PageUp", "PageDown", "ArrowUp", "ArrowDown", "ArrowLeft", "ArrowRight"]);
+
+/**
+ * Keys used inside the widget stop here, so notebook-level handlers cannot cancel their
+ * default action (a slider's arrows, a select's arrows, Enter on a button). Keys with
+ * Ctrl/Meta/Shift+Enter still reach JupyterLab (Shift+Enter runs the cell).
+ * @param {KeyboardEvent} e
+ */
+export function keepKeys(e) {
+  if (e.ctrlKey || e.metaKey || (e.shiftKey && e.key === "Enter")) return;
+  const target = /** @type {HTMLElement} */ (e.target);
+  const typing = !!target && typeof target.matches === "function" && target.matches("input, select, textarea");
+  if (typing || OWN_KEYS.has(e.key)) e.stopPropagation();
 }
 
 export default { render };

@@ -143,6 +143,9 @@ export function renderWizard({ model, el }) {
     const fields = { ...pending };
     if (Object.keys(fields).length) setFields(fields);
   };
+  // On blur, send after focus has landed on the next element: the update re-renders the
+  // type cards, and the re-render can only keep focus it can see.
+  const flushSoon = () => { if (timer) clearTimeout(timer); timer = setTimeout(flushText, 0); };
   /** @param {string} field @param {string} value */
   const typeText = (field, value) => {
     pending[field] = value;
@@ -201,14 +204,14 @@ export function renderWizard({ model, el }) {
         id: nameId, type: "text", class: "tw-input", "data-key": "name", maxLength: 255,
         placeholder: "e.g. Standard Retrieval v1", "aria-required": "true",
         oninput: (/** @type {Event} */ e) => typeText("name", /** @type {HTMLInputElement} */ (e.target).value),
-        onblur: flushText,
+        onblur: flushSoon,
       }));
       name.addEventListener("keydown", (e) => { if (/** @type {KeyboardEvent} */ (e).key === "Enter") { e.preventDefault(); next(); } });
       const desc = /** @type {HTMLTextAreaElement} */ (h("textarea", {
         id: descId, class: "tw-input tw-textarea", "data-key": "description", rows: 2,
         placeholder: "Optional description of this configuration",
         oninput: (/** @type {Event} */ e) => typeText("description", /** @type {HTMLTextAreaElement} */ (e.target).value),
-        onblur: flushText,
+        onblur: flushSoon,
       }));
       const cards = h("div", { class: "tw-type-cards", role: "radiogroup", "aria-label": "Model type" });
       const root = h("div", { class: "tw-step1" },

@@ -76,6 +76,13 @@ def test_every_widget_renders_and_answers_a_click(notebook):
     assert "Step 1 of 3" in wizard.inner_text()
     _element_shot(wizard, "wizard-step1")
     wizard.locator('[data-key="name"]').fill("Smoke Test Model")
+    # Keyboard: Space and Enter choose a model type card (JupyterLab does not take the keys).
+    wizard.locator('[data-key="type:multitask"]').focus()
+    page.keyboard.press(" ")
+    assert nb.kernel.wait_for("wiz.config.model_type == 'multitask'", timeout=15)
+    wizard.locator('[data-key="type:retrieval"]').focus()
+    page.keyboard.press("Enter")
+    assert nb.kernel.wait_for("wiz.config.model_type == 'retrieval'", timeout=15)
     wizard.locator('[data-key="continue"]').click()
     assert nb.kernel.wait_for("wiz.step == 2", timeout=15)
     wizard.locator(".tw-builder .tw-tower-buyer").wait_for(state="visible")
@@ -179,3 +186,31 @@ def test_dark_theme_reads_from_jupyterlab_variables(notebook, lab):
         assert nb.page.page_errors == []
     finally:
         lab.set_setting("@jupyterlab/apputils-extension:themes", {"theme": "JupyterLab Light"})
+
+
+def test_rating_head_and_loss_weights_render_for_multitask(notebook):
+    cells = [
+        SETUP,
+        "mt_cfg = ModelConfig.from_preset('standard', name='Multitask v1', model_type='multitask')\n"
+        "wiz = tw.ModelWizard(store=store, config=mt_cfg)\n"
+        "wiz.step = 2\nwiz",
+    ]
+    nb = notebook(cells, run=True)
+    wizard = nb.output(1).locator(".tw-wizard")
+    wizard.wait_for(state="visible", timeout=60_000)
+    head = wizard.locator(".tw-rating-head")
+    head.wait_for(state="visible")
+    assert "After concatenating Buyer + Product embeddings (64D total):" in head.inner_text()
+    assert "Linear • Rating Output" in head.locator(".tw-layer-fixed").inner_text()
+    _element_shot(head, "rating-head")
+    wizard.locator('[data-key="continue"]').click()
+    assert nb.kernel.wait_for("wiz.step == 3", timeout=15)
+    slider = wizard.locator('input[type="range"]')
+    slider.wait_for(state="visible")
+    assert "Current weights: Retrieval = 0.5, Ranking = 0.5 (balanced)" in wizard.inner_text()
+    slider.focus()
+    nb.page.keyboard.press("ArrowRight")  # the keyboard moves the slider
+    assert nb.kernel.wait_for("wiz.config.ranking_weight == 0.55", timeout=15)
+    assert nb.kernel.eval("wiz.config.retrieval_weight") == 0.45
+    _element_shot(wizard.locator('[aria-label="Loss weights"]'), "loss-weights")
+    assert nb.page.page_errors == []

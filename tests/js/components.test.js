@@ -4,7 +4,7 @@ import { readFileSync } from "node:fs";
 import { dirname, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
-import { render } from "../../js/index.js";
+import { keepKeys, render } from "../../js/index.js";
 import { renderMetricsTable, sortRows } from "../../js/metrics_table.js";
 import { renderTowerBuilder } from "../../js/tower_builder.js";
 import { renderWizard } from "../../js/wizard.js";
@@ -236,7 +236,7 @@ describe("ModelWizard", () => {
     cleanup();
   });
 
-  it("keeps the text fields (and what is typed) across Python updates", () => {
+  it("keeps the text fields (and what is typed) across Python updates", async () => {
     const model = fakeModel(wizardState());
     const cleanup = renderWizard({ model, el });
     const name = el.querySelector('[data-key="name"]');
@@ -247,6 +247,7 @@ describe("ModelWizard", () => {
     expect(el.querySelector('[data-key="name"]')).toBe(name);
     expect(name.value).toBe("Typed");
     name.blur();
+    await tick();
     expect(model.state.config_data.name).toBe("Typed");
     model.update({ config_data: { ...standard(), name: "From Python" } });
     expect(name.value).toBe("From Python");
@@ -541,6 +542,25 @@ describe("ModelingPage and the entry point", () => {
     const cleanup = render({ model: fakeModel({ _view: "nope" }), el });
     expect(el.textContent).toContain("unknown view");
     cleanup();
+  });
+
+  it("keeps its keys from JupyterLab, but lets Shift+Enter run the cell", () => {
+    const model = fakeModel(builderState());
+    const cleanup = render({ model, el });
+    expect(el.getAttribute("data-lm-suppress-shortcuts")).toBe("true");
+    const seen = [];
+    const outer = (e) => seen.push(e.key);
+    document.body.addEventListener("keydown", outer);
+    const block = el.querySelector('[data-key="layer:buyer:0"]');
+    block.dispatchEvent(new KeyboardEvent("keydown", { key: "Enter", bubbles: true }));
+    block.dispatchEvent(new KeyboardEvent("keydown", { key: "ArrowRight", bubbles: true }));
+    block.dispatchEvent(new KeyboardEvent("keydown", { key: "Enter", shiftKey: true, bubbles: true }));
+    expect(seen).toEqual(["Enter"]);
+    document.body.removeEventListener("keydown", outer);
+    document.body.replaceChildren();
+    el = document.createElement("div");
+    cleanup();
+    expect(typeof keepKeys).toBe("function");
   });
 
   it("tokenizes Python", () => {
