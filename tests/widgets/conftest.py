@@ -38,8 +38,3 @@ def replies():
             return self[-1] if self else None
 
     return Replies()
-
-
-def front_end(widget, kind, **payload):
-    """Send a command the way the front end does (a custom message with kind and id)."""
-    widget._handle_custom_msg({"kind": kind, "id": f"t-{kind}", **payload}, [])

@@ -7,8 +7,8 @@ import time
 
 import pandas as pd
 import pytest
+from widget_helpers import front_end
 
-from tests.widgets.conftest import front_end
 from towerwidgets.config import ModelConfig, QuickTest
 from towerwidgets.widgets import MetricsTable, ModelingPage, ModelStructure, QuickTestPanel
 from towerwidgets.widgets import metrics as metrics_module

@@ -5,8 +5,8 @@ from __future__ import annotations
 import time
 
 import pytest
+from widget_helpers import front_end
 
-from tests.widgets.conftest import front_end
 from towerwidgets.config import Feature, FeatureConfig, ModelConfig
 from towerwidgets.widgets import QuickTestPanel
 

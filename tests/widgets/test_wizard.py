@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 import traitlets
+from widget_helpers import front_end
 
-from tests.widgets.conftest import front_end
 from towerwidgets.config import ModelConfig
 from towerwidgets.widgets import ModelWizard, TowerBuilder
 
