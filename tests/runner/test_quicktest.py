@@ -237,3 +237,36 @@ def test_a_missing_data_file_fails_cleanly(store, home, feature_config, tmp_path
         code=generated_code(feature_config, model_config()),
     )
     assert record.status == "failed" and "does not exist" in record.error_message
+
+
+def test_a_dead_kernel_leaves_no_test_stuck_in_running(tmp_path, home):
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    from towerwidgets.store import Store
+
+    script = Path(__file__).parent / "scripts" / "dying_kernel.py"
+    env = {**os.environ, "PYTHONPATH": str(Path(__file__).resolve().parents[2])}
+    db = tmp_path / "kernel.db"
+    out = subprocess.run(
+        [sys.executable, str(script), str(db), str(home)],
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=300,
+    )
+    test_id, worker_pid = (int(x) for x in out.stdout.split())
+    deadline = time.time() + 15  # the orphaned worker notices the closed pipe and exits
+    while time.time() < deadline:
+        try:
+            os.kill(worker_pid, 0)
+        except ProcessLookupError:
+            break
+        time.sleep(0.2)
+    else:
+        os.kill(worker_pid, signal.SIGKILL)
+        raise AssertionError("the orphaned worker kept running")
+    record = Store(db).quick_tests.get(test_id)
+    assert record.status == "failed" and "Interrupted" in record.error_message
+    assert record.error_stage in ("train", "evaluate") and record.epoch_metrics
