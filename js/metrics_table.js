@@ -107,9 +107,10 @@ export function renderMetricsTable({ model, el }) {
     })));
     return [
       title ? h("div", { class: "tw-metrics-title", text: title }) : null,
-      h("table", { class: "tw-table", "aria-label": title || "Metrics per epoch" },
-        h("thead", null, head, sparks),
-        h("tbody", null, body)),
+      h("div", { class: "tw-table-scroll" },
+        h("table", { class: "tw-table", "aria-label": title || "Metrics per epoch" },
+          h("thead", null, head, sparks),
+          h("tbody", null, body))),
     ];
   }
 

@@ -214,3 +214,47 @@ def test_rating_head_and_loss_weights_render_for_multitask(notebook):
     assert nb.kernel.eval("wiz.config.retrieval_weight") == 0.45
     _element_shot(wizard.locator('[aria-label="Loss weights"]'), "loss-weights")
     assert nb.page.page_errors == []
+
+
+RUN_SETUP = """
+import towerwidgets as tw
+from towerwidgets import datasets
+from towerwidgets.config import Feature, FeatureConfig, ModelConfig
+
+store = tw.Store()
+df = datasets.sample(n_buyers=150, n_products=120, n_interactions=3000, n_categories=8, seed=3)
+fc = store.feature_configs.create(FeatureConfig(
+    name="tiny features", buyer_id_column="buyer_id", product_id_column="product_id",
+    buyer_features=[Feature(column="buyer_id", embedding_dim=16)],
+    product_features=[Feature(column="product_id", embedding_dim=16),
+                      Feature(column="category", embedding_dim=8)]))
+mc = store.model_configs.create(
+    ModelConfig.from_preset("minimal", name="Minimal", epochs=3, batch_size=256))
+qt = tw.QuickTestPanel(store, data=df)
+qt
+"""
+
+
+@pytest.mark.slow
+def test_start_quick_test_streams_epochs_while_the_kernel_stays_free(notebook, tmp_path):
+    nb = notebook(
+        [f"import os\nos.environ['TOWERWIDGETS_HOME'] = {str(tmp_path / 'home')!r}", RUN_SETUP],
+        run=True,
+    )
+    panel = nb.output(1).locator(".tw-quick-test")
+    panel.wait_for(state="visible", timeout=60_000)
+    start = panel.get_by_role("button", name="▶ Start Quick Test")
+    start.wait_for()
+    assert start.is_enabled()
+    start.click()
+    panel.locator('[role="progressbar"]').wait_for(state="visible", timeout=30_000)
+    # The kernel answers while the worker trains.
+    assert nb.kernel.eval("qt.running", timeout=10) is True
+    assert nb.kernel.eval("1 + 1", timeout=10) == 2
+    panel.locator(".tw-metrics tbody tr").first.wait_for(state="visible", timeout=300_000)
+    nb.kernel.wait_for("not qt.running", timeout=300)
+    assert nb.kernel.eval("qt.status") == "completed", nb.kernel.eval("qt.message")
+    assert panel.locator(".tw-metrics tbody tr").count() == 3
+    panel.locator(".tw-recent-item", has_text="tiny features + Minimal").wait_for()
+    _element_shot(panel, "quick-test-finished")
+    assert nb.page.page_errors == []

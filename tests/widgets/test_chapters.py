@@ -140,6 +140,8 @@ def test_metrics_table_rows_best_values_and_df_round_trip():
         "recall_at_100": {"row": 1, "value": 0.35, "mode": "max"},
     }
     pd.testing.assert_frame_equal(table.df, frame)
+    flat = MetricsTable(df=pd.DataFrame({"epoch": [1, 2], "regularization_loss": [0.0, 0.0]}))
+    assert flat.best == {}  # a constant column has no best row
     table.sort("loss", descending=True)
     assert (table.sort_by, table.sort_descending) == ("loss", True)
     with pytest.raises(ValueError):

@@ -113,7 +113,7 @@ class MetricsTable(TowerWidget):
                 for i, row in enumerate(rows)
                 if isinstance(row.get(column), int | float) and not isinstance(row[column], bool)
             ]
-            if mode and values:
+            if mode and values and len({value for _, value in values}) > 1:  # ties tell nothing
                 pick = min if mode == "min" else max
                 index, value = pick(values, key=lambda pair: pair[1])
                 best[column] = {"row": index, "value": value, "mode": mode}
