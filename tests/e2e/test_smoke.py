@@ -114,6 +114,17 @@ def test_every_widget_renders_and_answers_a_click(notebook):
     assert XSS in structure.inner_text()
     assert structure.locator("img").count() == 0
     _element_shot(structure, "model-structure")
+    # View: read-only towers, then generated code once a Feature Config is chosen.
+    structure.get_by_role("button", name="View Standard Retrieval v1").click()
+    view = structure.locator(".tw-view")
+    view.wait_for(state="visible")
+    assert "Architecture (read-only)" in view.inner_text()
+    view.locator('[data-key="fc-select"]').select_option(label="Rich Features v2")
+    view.locator("pre.tw-code .tw-tok-keyword").first.wait_for(timeout=30_000)
+    assert "def run_fn" in view.locator("pre.tw-code").inner_text()
+    _element_shot(view, "model-structure-view")
+    view.get_by_role("button", name="Close").click()
+    view.wait_for(state="detached")
     structure.locator(".tw-config-card", has_text="Standard Retrieval v1").get_by_role(
         "button", name="Clone Standard Retrieval v1"
     ).click()
