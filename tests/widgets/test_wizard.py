@@ -244,3 +244,28 @@ def test_step_trait_rejects_out_of_range_values():
     w = ModelWizard()
     with pytest.raises(traitlets.TraitError):
         w.step = 4
+
+
+def test_first_dense_of_an_empty_tower_is_its_linear_output_layer():
+    w = TowerBuilder()
+    for _ in range(3):
+        w.remove_layer("product", 0)
+    assert "Product tower must have at least one layer" in w.errors
+    w.add_layer("product", "dense")
+    assert w.config.product_tower_layers[0].to_dict() == {
+        "type": "dense",
+        "units": 32,
+        "activation": None,
+        "l2_reg": 0.0,
+    }
+    w.add_layer("product", "batch_norm")
+    assert [layer.type for layer in w.config.product_tower_layers] == ["batch_norm", "dense"]
+
+
+def test_a_good_edit_clears_the_notice_of_a_refused_one():
+    w = TowerBuilder()
+    with pytest.raises(ValueError):
+        w.set(output_embedding_dim="wide")
+    assert w.notice.startswith("Not applied")
+    w.set(name="ok")
+    assert w.notice == ""

@@ -172,6 +172,7 @@ class ConfigEditor(TowerWidget):
     @traitlets.observe("config_data")
     def _on_config_data(self, change: Any) -> None:
         if not self._syncing:
+            self.notice = ""
             self._sync()
 
     def _refused(self, name: str, message: str) -> None:
@@ -326,15 +327,14 @@ class ConfigEditor(TowerWidget):
         layer = {**copy.deepcopy(LAYER_DEFAULTS[kind]), **params}
         dense_at = [i for i, existing in enumerate(layers) if existing["type"] == "dense"]
         if index is None:
-            if not dense_at:
+            if dense_at:
+                index = dense_at[-1]  # just above the output layer (or the head's Dense(1))
+            else:
                 index = len(layers)
                 if kind == "dense" and tower != "rating_head" and "units" not in params:
+                    # the first Dense of an empty tower is its output layer
                     layer["units"] = self._config.output_embedding_dim
-                    layer.setdefault("activation", None)
-                    if "activation" not in params:
-                        layer["activation"] = None
-            else:
-                index = dense_at[-1]
+                    layer["activation"] = params.get("activation")
         else:
             index = self._check_index(layers, index, tower, allow_end=True)
             if self._fixed_head_end(tower, layers) and index == len(layers):
