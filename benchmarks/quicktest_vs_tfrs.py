@@ -34,17 +34,19 @@ DEFAULT_DATA = ROOT / ".." / "shared" / "data" / "movielens-latest-small"
 
 TARGETS = {
     "retrieval": {"recall_at_100": 0.01, "warm": 0.6, "cold": 1.5, "eval": 5.0, "rss": 1.5},
-    "ranking": {"rmse": 0.02, "warm": 0.6, "cold": 1.5, "eval": 5.0, "rss": 1.5},
+    # Ranking has no streaming top-K metric: evaluation time is reported, not targeted.
+    "ranking": {"rmse": 0.02, "warm": 0.6, "cold": 1.5, "eval": None, "rss": 1.5},
 }
 
 
 # ── the two sides, each in its own process ──────────────────────────────────────────────
 
 
-def run_reference(task: str, ratings: Path) -> dict:
+def run_reference(task: str, ratings: Path, seed: int = 42) -> dict:
     start = time.time()
+    script = str(ROOT / "benchmarks" / "tfrs_reference.py")
     process = subprocess.Popen(
-        [sys.executable, str(ROOT / "benchmarks" / "tfrs_reference.py"), task, str(ratings)],
+        [sys.executable, script, task, str(ratings), str(seed)],
         stdout=subprocess.PIPE,
         stderr=subprocess.DEVNULL,
         env={**os.environ, "TF_USE_LEGACY_KERAS": "1", "TF_CPP_MIN_LOG_LEVEL": "2"},
@@ -86,7 +88,7 @@ def _configs(task: str):
     return features, model
 
 
-def _one_quick_test(task: str, ratings: Path, store, home: Path, backend) -> dict:
+def _one_quick_test(task: str, ratings: Path, store, home: Path, backend, seed: int = 42) -> dict:
     import pandas as pd
 
     from towerwidgets.runner import run_quick_test
@@ -102,6 +104,7 @@ def _one_quick_test(task: str, ratings: Path, store, home: Path, backend) -> dic
         store=store,
         home=home,
         backend=backend,
+        seed=seed,
         wait=False,
     )
     record = handle.wait()
@@ -127,7 +130,7 @@ def _one_quick_test(task: str, ratings: Path, store, home: Path, backend) -> dic
     return result
 
 
-def quicktest_role(task: str, ratings: Path) -> dict:
+def quicktest_role(task: str, ratings: Path, seeds: int = 1) -> dict:
     """The kernel side: cold, warm, and warm-cache-cold-worker quick tests."""
     import resource
 
@@ -143,17 +146,24 @@ def quicktest_role(task: str, ratings: Path) -> dict:
         warm = _one_quick_test(task, ratings, store, home, backend)
         LocalBackend.shutdown()
         cold_worker = _one_quick_test(task, ratings, store, home, LocalBackend(keep_warm=False))
+        backend = LocalBackend(keep_warm=True)
+        others = [
+            _one_quick_test(task, ratings, store, home, backend, seed=42 + i)
+            for i in range(1, seeds)
+        ]
+        LocalBackend.shutdown()
         store.close()
     kernel_rss = round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1)
     return {
         "cold": cold,
         "warm": warm,
         "warm_cache_cold_worker": cold_worker,
+        "seeds": [warm, *others],
         "kernel_peak_rss_mb": kernel_rss,
     }
 
 
-def run_quicktests(task: str, ratings: Path) -> dict:
+def run_quicktests(task: str, ratings: Path, seeds: int) -> dict:
     env = {**os.environ, "PYTHONPATH": str(ROOT) + os.pathsep + os.environ.get("PYTHONPATH", "")}
     out = subprocess.run(
         [
@@ -165,6 +175,8 @@ def run_quicktests(task: str, ratings: Path) -> dict:
             task,
             "--data",
             str(ratings.parent),
+            "--seeds",
+            str(seeds),
         ],
         stdout=subprocess.PIPE,
         env=env,
@@ -176,7 +188,13 @@ def run_quicktests(task: str, ratings: Path) -> dict:
 # ── comparison ──────────────────────────────────────────────────────────────────────────
 
 
-def compare(task: str, quick: dict, ref: dict) -> list[dict]:
+def _mean(runs: list[dict], name: str) -> float:
+    return sum(run[name] for run in runs) / len(runs)
+
+
+def compare(task: str, quick: dict, ref: dict, ref_seeds: list[dict]) -> list[dict]:
+    """Quality: means over the seeds (same split per seed on both sides); time and memory:
+    the seed-42 runs."""
     targets = TARGETS[task]
     cold, warm = quick["cold"], quick["warm"]
     rows = []
@@ -187,16 +205,20 @@ def compare(task: str, quick: dict, ref: dict) -> list[dict]:
     )
     for name in metric_names:
         tolerance = targets.get(name)
-        diff = warm[name] - ref[name]
+        ours, theirs = _mean(quick["seeds"], name), _mean(ref_seeds, name)
+        diff = ours - theirs
+        spread = ", ".join(
+            f"{a[name]:.4f}/{b[name]:.4f}" for a, b in zip(quick["seeds"], ref_seeds, strict=False)
+        )
         rows.append(
             {
-                "what": name,
-                "quick": warm[name],
-                "ref": ref[name],
-                "ratio": warm[name] / ref[name] if ref[name] else None,
+                "what": f"{name} (mean of {len(ref_seeds)} seeds)",
+                "quick": ours,
+                "ref": theirs,
+                "ratio": ours / theirs if theirs else None,
                 "target": f"±{tolerance}" if tolerance else "",
                 "ok": abs(diff) <= tolerance if tolerance else None,
-                "note": f"diff {diff:+.4f}",
+                "note": f"diff {diff:+.4f}; per seed quick/ref: {spread}",
             }
         )
     rows.append(
@@ -240,9 +262,10 @@ def compare(task: str, quick: dict, ref: dict) -> list[dict]:
             "quick": warm["eval_seconds"],
             "ref": ref["eval_seconds"],
             "ratio": warm["eval_seconds"] / ref["eval_seconds"],
-            "target": f"≥ {targets['eval']}× faster",
-            "ok": speedup is not None and speedup >= targets["eval"],
-            "note": f"{speedup:.1f}× faster" if speedup else "",
+            "target": f"≥ {targets['eval']}× faster" if targets["eval"] else "",
+            "ok": (speedup is not None and speedup >= targets["eval"]) if targets["eval"] else None,
+            "note": (f"{speedup:.2f}× as fast" if speedup else "")
+            + ("" if targets["eval"] else " (no streaming metric to beat: RMSE on 20k rows)"),
         }
     )
     worker = max(cold["worker_peak_rss_mb"] or 0, warm["worker_peak_rss_mb"] or 0)
@@ -332,6 +355,9 @@ def main() -> None:
     )
     parser.add_argument("--task", default="both", choices=("retrieval", "ranking", "both"))
     parser.add_argument("--markdown", action="store_true", help="print BENCHMARKS.md tables")
+    parser.add_argument(
+        "--seeds", type=int, default=3, help="seeds for the quality comparison (42, 43, …)"
+    )
     parser.add_argument("--json", metavar="FILE", help="also write all results to FILE")
     parser.add_argument(
         "--role", default="main", choices=("main", "quicktest"), help=argparse.SUPPRESS
@@ -341,18 +367,24 @@ def main() -> None:
     if not ratings.is_file():
         raise SystemExit(f"{ratings} not found: pass --data DIR (a MovieLens folder)")
     if args.role == "quicktest":
-        print(json.dumps(quicktest_role(args.task, ratings)), flush=True)
+        print(json.dumps(quicktest_role(args.task, ratings, args.seeds)), flush=True)
         return
     tasks = ["retrieval", "ranking"] if args.task == "both" else [args.task]
     results = {"machine": machine(), "data": str(ratings), "tasks": {}}
     print(f"Machine: {results['machine']}")
     for task in tasks:
         print(f"[{task}] reference TFRS script …", flush=True)
-        ref = run_reference(task, ratings)
+        ref_seeds = [run_reference(task, ratings, 42 + i) for i in range(args.seeds)]
+        ref = ref_seeds[0]
         print(f"[{task}] quick tests (cold, warm, warm cache + cold worker) …", flush=True)
-        quick = run_quicktests(task, ratings)
-        rows = compare(task, quick, ref)
-        results["tasks"][task] = {"reference": ref, "quicktest": quick, "comparison": rows}
+        quick = run_quicktests(task, ratings, args.seeds)
+        rows = compare(task, quick, ref, ref_seeds)
+        results["tasks"][task] = {
+            "reference": ref,
+            "reference_seeds": ref_seeds,
+            "quicktest": quick,
+            "comparison": rows,
+        }
         print_table(task, rows, args.markdown)
     if args.json:
         Path(args.json).write_text(json.dumps(results, indent=2))

@@ -6,7 +6,7 @@ retrieval, ``RootMeanSquaredError`` for ranking), with the benchmark's settings:
 only features (embedding 32), one linear Dense(32) per tower, Adagrad 0.1, batch 4096,
 3 epochs, the same seeded 80/20 split as the quick test. Prints one JSON line of results.
 
-    python benchmarks/tfrs_reference.py retrieval PATH/TO/ratings.csv
+    python benchmarks/tfrs_reference.py retrieval PATH/TO/ratings.csv [SEED]
 """
 
 from __future__ import annotations
@@ -95,10 +95,10 @@ class RankingModel(tfrs.Model):
         return self.task(labels=features["rating"], predictions=predictions)
 
 
-def main(task: str, ratings_csv: str) -> dict:
-    tf.keras.utils.set_random_seed(SEED)
+def main(task: str, ratings_csv: str, seed: int = SEED) -> dict:
+    tf.keras.utils.set_random_seed(seed)
     ratings = pd.read_csv(ratings_csv, dtype={"userId": str, "movieId": str})
-    is_eval = split(len(ratings))
+    is_eval = split(len(ratings), seed)
     train_df, test_df = ratings[~is_eval], ratings[is_eval]
     users = np.unique(train_df["userId"].to_numpy())
     movies = np.unique(train_df["movieId"].to_numpy())
@@ -107,7 +107,7 @@ def main(task: str, ratings_csv: str) -> dict:
     def dataset(frame: pd.DataFrame) -> tf.data.Dataset:
         return tf.data.Dataset.from_tensor_slices({c: frame[c].to_numpy() for c in columns})
 
-    train = dataset(train_df).shuffle(100_000, seed=SEED).batch(BATCH_SIZE).cache()
+    train = dataset(train_df).shuffle(100_000, seed=seed).batch(BATCH_SIZE).cache()
     test = dataset(test_df).batch(BATCH_SIZE).cache()
     if task == "retrieval":
         candidates = tf.data.Dataset.from_tensor_slices(np.unique(ratings["movieId"].to_numpy()))
@@ -123,6 +123,7 @@ def main(task: str, ratings_csv: str) -> dict:
     eval_seconds = time.time() - start
     result = {
         "task": task,
+        "seed": seed,
         "train_seconds": round(train_seconds, 2),
         "eval_seconds": round(eval_seconds, 3),
         "peak_rss_mb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1),
@@ -139,4 +140,5 @@ def main(task: str, ratings_csv: str) -> dict:
 
 
 if __name__ == "__main__":
-    print(json.dumps(main(sys.argv[1], sys.argv[2])), flush=True)
+    seed = int(sys.argv[3]) if len(sys.argv) > 3 else SEED
+    print(json.dumps(main(sys.argv[1], sys.argv[2], seed)), flush=True)

@@ -96,7 +96,7 @@ def load_module(path: str, name: str) -> Any:
 # ── transform ───────────────────────────────────────────────────────────────────────────
 
 
-def _record_batches(frame: Any, column_types: dict[str, str], rows_per_batch: int = 20_000):
+def _record_batches(frame: Any, column_types: dict[str, str], rows_per_batch: int = 100_000):
     import numpy as np
     import pyarrow as pa
 
