@@ -29,6 +29,32 @@ TRANSITIONS: dict[str, tuple[str, ...]] = {
 }
 
 
+# The metrics a quick test reports, in the order tables show them.
+KEY_METRICS = (
+    "epoch",
+    "loss",
+    "val_loss",
+    "recall_at_10",
+    "recall_at_50",
+    "recall_at_100",
+    "rmse",
+    "mae",
+)
+
+
+def metrics_frame(rows: list[dict[str, Any]], *, key_only: bool = False) -> pd.DataFrame:
+    """Epoch rows as a DataFrame, key metrics first; ``key_only`` drops the rest
+    (Keras' regularization/total losses, timings) that only clutter a comparison."""
+    import pandas as pd
+
+    frame = pd.DataFrame(rows)
+    if frame.empty:
+        return pd.DataFrame(columns=list(KEY_METRICS[:3]))
+    ordered = [c for c in KEY_METRICS if c in frame.columns]
+    rest = [] if key_only else [c for c in frame.columns if c not in ordered]
+    return frame[ordered + rest]
+
+
 class QuickTest(StoredModel):
     """The spec's QuickTest, plus snapshots of both configs and per-epoch metrics."""
 
@@ -122,16 +148,13 @@ class QuickTest(StoredModel):
 
     @property
     def metrics(self) -> pd.DataFrame:
-        """Per-epoch metrics, one row per epoch."""
-        import pandas as pd
+        """Per-epoch metrics, one row per epoch (every value the trainer logged)."""
+        return metrics_frame(self.epoch_metrics)
 
-        columns = ["epoch", "loss", "val_loss", "recall_at_10", "recall_at_50", "recall_at_100"]
-        columns += ["rmse", "mae"]
-        frame = pd.DataFrame(self.epoch_metrics)
-        if frame.empty:
-            return pd.DataFrame(columns=columns)
-        ordered = [c for c in columns if c in frame.columns]
-        return frame[ordered + [c for c in frame.columns if c not in ordered]]
+    @property
+    def key_metrics(self) -> pd.DataFrame:
+        """The columns people compare: epoch, loss, val_loss, Recall@K, RMSE, MAE."""
+        return metrics_frame(self.epoch_metrics, key_only=True)
 
     def title(self) -> str:
         fc = self.feature_config_snapshot.get("name") or "?"

@@ -8,6 +8,7 @@ from typing import Any, ClassVar
 
 import traitlets
 
+from towerwidgets.config.quick_test import metrics_frame
 from towerwidgets.widgets._base import TowerWidget, _message, child_trait
 from towerwidgets.widgets._format import (
     format_duration,
@@ -422,9 +423,7 @@ class QuickTestPanel(TowerWidget):
                 metrics = {k: data[k] for k in METRIC_KEYS if k in data}
             row = {"epoch": data.get("epoch"), **(metrics or {})}
             self._rows = [r for r in self._rows if r.get("epoch") != row["epoch"]] + [row]
-            import pandas as pd
-
-            self.metrics.df = pd.DataFrame(self._rows)
+            self.metrics.df = metrics_frame(self._rows, key_only=True)
         text = data.get("message")
         if isinstance(text, str) and text:
             self.message = f"⚠ {text}" if kind == "warning" else text
@@ -444,8 +443,8 @@ class QuickTestPanel(TowerWidget):
                 self.message = f"Completed in {format_duration(record.duration_seconds)}"
             else:
                 self.message = record.status.capitalize()
-            if not record.metrics.empty:
-                self.metrics.df = record.metrics
+            if record.epoch_metrics:
+                self.metrics.df = record.key_metrics
                 self.metrics.flush()
         self.running = False
         self._load_recent()

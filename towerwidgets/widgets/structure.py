@@ -6,17 +6,19 @@ from typing import Any, ClassVar
 
 import traitlets
 
+from towerwidgets.config.model_config import MODEL_TYPE_LABELS, OPTIMIZER_LABELS
 from towerwidgets.widgets._base import TowerWidget, child_trait
 from towerwidgets.widgets._format import format_number, format_params, relative_time
 from towerwidgets.widgets.wizard import ModelWizard
 
-TYPE_LABELS = {"retrieval": "Retrieval", "ranking": "Ranking", "multitask": "Multitask"}
+TYPE_LABELS = MODEL_TYPE_LABELS
 TYPE_SUBTITLES = {
     "retrieval": "Two-Tower",
     "ranking": "Rating Head",
     "multitask": "Retrieval + Ranking",
 }
-OPTIMIZER_LABELS = {"adagrad": "Adagrad", "adam": "Adam", "sgd": "SGD"}
+
+PREVIEW_RATING_COLUMN = "rating"
 
 
 def layer_text(layer: Any) -> dict[str, str]:
@@ -186,21 +188,33 @@ class ModelStructure(TowerWidget):
         self.code, self.code_error = "", ""
         if fc is None:
             return
+        from towerwidgets.codegen import generate_trainer_code
+
+        rating_column = self._preview_rating_column(cfg)
         try:
-            from towerwidgets.codegen import generate_trainer_code
-        except ImportError:
-            self.code_error = "Code preview needs towerwidgets.codegen, which is not installed."
-            return
-        try:
-            result = generate_trainer_code(fc, cfg)
+            result = generate_trainer_code(fc, cfg, rating_column=rating_column)
         except Exception as exc:  # show why, never break the chapter
             self.code_error = f"Could not generate code: {exc}"
             return
-        if getattr(result, "is_valid", True):
-            self.code = result.trainer_code or ""
+        if result.is_valid:
+            self.code = result.trainer_code
+            if rating_column:
+                self.message = (
+                    f"Preview reads the rating from column {rating_column!r}; the Quick Test "
+                    "chapter picks the real one."
+                )
         else:
             self.code_error = result.validation_error or "The generated code is not valid."
-            self.code = result.trainer_code or ""
+
+    def _preview_rating_column(self, cfg: Any) -> str | None:
+        """Ranking/multitask code needs a rating column: the one this config's latest quick
+        test used, else a placeholder, so the preview shows the real model."""
+        if cfg.model_type == "retrieval":
+            return None
+        for test in self._store.quick_tests.list(model_config_id=cfg.id, limit=10):
+            if test.rating_column:
+                return test.rating_column
+        return PREVIEW_RATING_COLUMN
 
     def clone(self, config_id: int, name: str | None = None) -> Any:
         copy = self._store.model_configs.clone(config_id, name)
@@ -266,7 +280,8 @@ class ModelStructure(TowerWidget):
         self.refresh()
 
     def _command_failed(self, kind: str, exc: BaseException) -> None:
-        from towerwidgets.widgets._base import _message
+        from towerwidgets.config.model_config import MODEL_TYPE_LABELS, OPTIMIZER_LABELS
+from towerwidgets.widgets._base import _message
 
         self.message = f"Could not {kind.replace('_', ' ')}: {_message(exc)}"
 
