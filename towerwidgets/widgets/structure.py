@@ -280,8 +280,7 @@ class ModelStructure(TowerWidget):
         self.refresh()
 
     def _command_failed(self, kind: str, exc: BaseException) -> None:
-        from towerwidgets.config.model_config import MODEL_TYPE_LABELS, OPTIMIZER_LABELS
-from towerwidgets.widgets._base import _message
+        from towerwidgets.widgets._base import _message
 
         self.message = f"Could not {kind.replace('_', ' ')}: {_message(exc)}"
 
