@@ -15,6 +15,7 @@ demo: $(RUNTIME_STAMP)  ## create .venv, install, run a quick test on the built-
 	$(BIN)/towerwidgets demo
 
 test: $(TEST_STAMP) chromium  ## every lane: ruff, JS tests, pytest, notebooks, browser
+	$(MAKE) js-build
 	$(MAKE) lint
 	$(MAKE) js-test
 	$(MAKE) pytest
@@ -44,10 +45,13 @@ $(TEST_STAMP): $(RUNTIME_STAMP)
 	$(PY) -m pip install --quiet -e ".[test]"
 	touch $@
 
-chromium:  ## Debian's Chromium for the browser tests (Playwright cannot download one here)
-	@command -v chromium >/dev/null || { \
-		if [ "$$(id -u)" = 0 ]; then apt-get update -qq && apt-get install -y -qq chromium >/dev/null; \
-		else sudo apt-get update -qq && sudo apt-get install -y -qq chromium >/dev/null; fi; }
+# Debian's Chromium for the browser tests (Playwright cannot download one here), and an
+# emoji font so the widgets' ⚙ 🗑 icons render in screenshots.
+chromium:
+	@if ! command -v chromium >/dev/null || ! dpkg -s fonts-noto-color-emoji >/dev/null 2>&1; then \
+		SUDO=$$([ "$$(id -u)" = 0 ] || echo sudo); \
+		$$SUDO apt-get update -qq && \
+		$$SUDO apt-get install -y -qq chromium fonts-noto-color-emoji >/dev/null; fi
 
 lint: $(TEST_STAMP)
 	$(BIN)/ruff check towerwidgets tests benchmarks
