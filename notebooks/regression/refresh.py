@@ -55,7 +55,9 @@ def main(argv: list[str]) -> int:
     os.environ["TOWERWIDGETS_STORE"] = os.path.join(tmp, "store.db")
     os.environ["TOWERWIDGETS_HOME"] = os.path.join(tmp, "home")
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
-    os.environ["PYTHONPATH"] = os.pathsep.join(p for p in (str(REPO), os.environ.get("PYTHONPATH", "")) if p)
+    os.environ["PYTHONPATH"] = os.pathsep.join(
+        p for p in (str(REPO), os.environ.get("PYTHONPATH", "")) if p
+    )
     try:
         for path in paths:
             refresh(path)
