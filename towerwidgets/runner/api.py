@@ -398,6 +398,7 @@ class QuickTestHandle:
                 batch_size=rec.get_effective_batch_size(),
                 machine=self.backend.machine,
                 transform_cached=prepared.cached,
+                n_candidates=prepared.split["candidates"],
             )
             rec.estimated_duration_seconds = round(estimate.seconds)
             rec.cost_usd = estimate.cost_usd

@@ -38,15 +38,17 @@ MACHINE_PRICES: dict[str, dict[str, float]] = {
 # Vertex AI Pipelines charges a flat fee per pipeline run.
 VERTEX_PIPELINE_FEE_USD = 0.03
 
-# Local cost model (seconds), calibrated on the 2-core benchmark machine.
-_WORKER_START_S = 9.0  # interpreter + TensorFlow/TFRS/tft import
-_TRANSFORM_FIXED_S = 12.0  # Beam DirectRunner pipeline set-up, TFT analyzers
-_TRANSFORM_PER_ROW_FEATURE_S = 2.2e-6
-_TRAIN_PER_EXAMPLE_PARAM_S = 4.0e-10  # forward+backward per example per dense parameter
+# Local cost model (seconds), calibrated on the 2-core benchmark machine (BENCHMARKS.md:
+# MovieLens 100k, batch 4096, 3 epochs).
+_WORKER_START_S = 5.0  # interpreter + TensorFlow/TFRS/tft import (0 with a warm worker)
+_TRANSFORM_FIXED_S = 5.0  # Beam DirectRunner pipeline set-up, TFT analyzers, graph export
+_TRANSFORM_PER_ROW_FEATURE_S = 1.5e-5
 _TRAIN_PER_EXAMPLE_S = 4.0e-6  # embedding lookups, input pipeline
-_TRAIN_PER_STEP_S = 0.01
-_EVAL_PER_ROW_S = 2.0e-6
-_EXPORT_S = 6.0
+_TRAIN_PER_EXAMPLE_PARAM_S = 4.0e-10  # forward+backward per example per dense parameter
+_TRAIN_PER_LOGIT_DIM_S = 3.3e-10  # retrieval: in-batch softmax, batch_size x dim per example
+_TRAIN_FIRST_EPOCH_S = 2.0  # tracing the train step
+_EVAL_PER_SCORE_DIM_S = 1.5e-10  # brute-force scores: eval rows x candidates x dim
+_EXPORT_S = 3.0
 _DEFAULT_ROWS = 100_000
 
 
@@ -120,12 +122,14 @@ def estimate_quick_test(
     batch_size: int | None = None,
     machine: str = "local",
     transform_cached: bool = False,
+    n_candidates: int | None = None,
 ) -> Estimate:
     """Estimate how long a quick test takes and what it costs on ``machine``.
 
     ``n_rows`` is the number of interaction rows (default 100,000 when unknown);
     ``epochs``/``batch_size`` default to the ModelConfig's values. ``machine`` is
     ``"local"`` (cost 0) or a key of :data:`MACHINE_PRICES` (Vertex AI).
+    ``n_candidates`` (distinct products) defaults to a tenth of the rows.
     """
     if machine not in MACHINE_PRICES:
         known = ", ".join(sorted(MACHINE_PRICES))
@@ -149,18 +153,23 @@ def estimate_quick_test(
         params += p
 
     train_rows = 0.8 * rows
-    steps = math.ceil(train_rows / batch_size) * epochs
-    train_s = (
-        train_rows * epochs * (_TRAIN_PER_EXAMPLE_S + params * _TRAIN_PER_EXAMPLE_PARAM_S)
-        + steps * _TRAIN_PER_STEP_S
-    )
+    eval_rows = rows - train_rows
+    candidates = int(n_candidates) if n_candidates else max(1, min(rows // 10, 50_000))
+    dim = int(_get(model_config, "output_embedding_dim", 32) or 32)
+    retrieval = model_type in ("retrieval", "multitask")
+    per_example = _TRAIN_PER_EXAMPLE_S + params * _TRAIN_PER_EXAMPLE_PARAM_S
+    if retrieval:
+        per_example += batch_size * dim * _TRAIN_PER_LOGIT_DIM_S
+    train_s = train_rows * epochs * per_example + _TRAIN_FIRST_EPOCH_S
     n_features = _feature_count(feature_config)
     transform_s = (
         0.0
         if transform_cached
         else _TRANSFORM_FIXED_S + rows * n_features * _TRANSFORM_PER_ROW_FEATURE_S
     )
-    eval_s = epochs * 0.2 * rows * _EVAL_PER_ROW_S + 1.0
+    eval_s = epochs * 0.3 * eval_rows * per_example  # validation loss
+    if retrieval:
+        eval_s += epochs * eval_rows * candidates * dim * _EVAL_PER_SCORE_DIM_S
     breakdown = {
         "start": _WORKER_START_S,
         "transform": transform_s,
