@@ -93,8 +93,10 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) ->
 
 
 @pytest.fixture
-def page(browser: Any, request: pytest.FixtureRequest, tmp_path_factory: Any) -> Iterator[Any]:
-    """A fresh context and page; keeps a screenshot of the page when the test fails."""
+def page(
+    browser: Any, lab: Lab, request: pytest.FixtureRequest, tmp_path_factory: Any
+) -> Iterator[Any]:
+    """A fresh context and page; on failure keeps a screenshot and shows the server's log."""
     context = browser.new_context(viewport=VIEWPORT, device_scale_factor=1)
     context.set_default_timeout(20_000)
     page = context.new_page()
@@ -114,6 +116,9 @@ def page(browser: Any, request: pytest.FixtureRequest, tmp_path_factory: Any) ->
                 print(f"\nscreenshot of the failed page: {out / f'{name}.png'}")
             if errors:
                 print("page errors:\n  " + "\n  ".join(errors))
+            with contextlib.suppress(OSError):
+                tail = lab.log_path.read_text(errors="replace").splitlines()[-25:]
+                print("JupyterLab log (last lines):\n  " + "\n  ".join(tail))
         context.close()
 
 
