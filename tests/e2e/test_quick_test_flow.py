@@ -37,7 +37,6 @@ def test_run_complete_recent_and_cancel(notebook, lab, shot):
     start.click()
 
     # A metrics row shows while the status still says Running (checked in one frame).
-    panel.element_handle().wait_for_element_state("visible")
     nb.page.wait_for_function(ROW_WHILE_RUNNING, arg=panel.element_handle(), timeout=120_000)
     shot(panel, "quick-test-running")
     running = lab.store().quick_tests.list()
