@@ -342,15 +342,49 @@ def vocabulary_sizes(transform_output: str) -> dict[str, int]:
 
 
 class _DataAccessor:
-    """The part of TFX's DataAccessor that generated trainer modules use."""
+    """The part of TFX's DataAccessor that generated trainer modules use.
+
+    Same contract as TFX's ``tf_dataset_factory`` (batches of parsed tf.Examples, records
+    reshuffled every pass when ``options.shuffle``, ``(features, label)`` pairs when
+    ``options.label_key`` is set), but the decompressed records stay in memory after the
+    first pass, so later epochs and evaluations do not re-read and gunzip the files.
+    """
 
     def tf_dataset_factory(self, file_pattern: Any, options: Any, schema: Any) -> Any:
-        from tfx_bsl.public import tfxio
+        import tensorflow as tf
+        from tensorflow_transform.tf_metadata import schema_utils
 
         patterns = [file_pattern] if isinstance(file_pattern, str) else list(file_pattern)
-        return tfxio.TFExampleRecord(file_pattern=patterns, schema=schema).TensorFlowDataset(
-            options
+        files = sorted({f for pattern in patterns for f in tf.io.gfile.glob(pattern)})
+        if not files:
+            raise WorkerError(f"No transformed data files match {patterns}")
+        feature_spec = schema_utils.schema_as_feature_spec(schema).feature_spec
+        records = tf.data.TFRecordDataset(files, compression_type="GZIP").cache()
+        if getattr(options, "shuffle", False):
+            records = records.shuffle(
+                getattr(options, "shuffle_buffer_size", None) or 10_000,
+                seed=getattr(options, "shuffle_seed", None),
+                reshuffle_each_iteration=True,
+            )
+        num_epochs = getattr(options, "num_epochs", None)
+        if num_epochs != 1:  # TFX: None repeats forever
+            records = records.repeat(num_epochs)
+        batches = records.batch(
+            options.batch_size, drop_remainder=bool(getattr(options, "drop_final_batch", False))
         )
+        dataset = batches.map(
+            lambda serialized: tf.io.parse_example(serialized, feature_spec),
+            num_parallel_calls=tf.data.AUTOTUNE,
+        )
+        label_key = getattr(options, "label_key", None)
+        if label_key:
+            dataset = dataset.map(
+                lambda features: (
+                    {k: v for k, v in features.items() if k != label_key},
+                    features[label_key],
+                )
+            )
+        return dataset.prefetch(tf.data.AUTOTUNE)
 
 
 class FnArgs:
