@@ -33,3 +33,9 @@ def feature_config():
             Feature(column="price", transform="normalize"),
         ],
     )
+
+
+@pytest.fixture(autouse=True)
+def _isolated_home(home, monkeypatch):
+    """Runs, exports and the transform cache go to the session's temporary home."""
+    monkeypatch.setenv("TOWERWIDGETS_HOME", str(home))

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import os
+from pathlib import Path
+
 import pytest
 
 from towerwidgets.cli import main
@@ -21,7 +24,8 @@ def test_demo_runs_a_retrieval_quick_test_into_the_store(tmp_path, monkeypatch, 
     assert record.status == "completed" and record.recall_at_100 > 0.15  # chance: 0.10
     assert record.model_config_snapshot["name"] == "Standard Retrieval (demo)"
     assert record.batch_size_override == 512 and record.epochs_override == 2
-    assert (tmp_path / ".towerwidgets" / "cache" / "transform").is_dir()
+    home = Path(os.environ["TOWERWIDGETS_HOME"])  # set by conftest; else ./.towerwidgets
+    assert (home / "cache" / "transform").is_dir() and Path(record.export_path).is_relative_to(home)
 
 
 def test_quicktest_command_on_a_csv_file(tmp_path, monkeypatch, capsys, tiny_data):
