@@ -14,7 +14,10 @@ finished record, three times: cold (empty transform cache, worker starting from 
 warm (transform cached, spare worker already warm: the second test of a notebook session)
 and warm cache with a cold worker. Evaluation time is the last epoch's (validation loss and
 Recall@K or RMSE); peak RSS is the largest resident set of the worker and of the kernel
-side. Results print as a table and a JSON line; ``--markdown`` prints the BENCHMARKS.md rows.
+side. Times and memory are medians over ``--repeat`` rounds that alternate the two sides (the
+machine may be shared); quality is the mean over ``--seeds`` seeds, each seed giving both
+sides the same split. Results print as a table and a JSON line; ``--markdown`` prints the
+BENCHMARKS.md rows.
 """
 
 from __future__ import annotations
@@ -295,6 +298,24 @@ def compare(task: str, quick: dict, ref: dict, ref_seeds: list[dict]) -> list[di
     return rows
 
 
+def median_of(rounds: list[dict]) -> dict:
+    """Field-by-field median of numeric values over rounds (nested dicts too)."""
+    import statistics
+
+    first = rounds[0]
+    out: dict = {}
+    for key, value in first.items():
+        values = [r.get(key) for r in rounds]
+        if isinstance(value, dict):
+            out[key] = median_of([v for v in values if isinstance(v, dict)])
+        elif isinstance(value, int | float) and not isinstance(value, bool):
+            numbers = [v for v in values if isinstance(v, int | float)]
+            out[key] = statistics.median(numbers) if numbers else None
+        else:
+            out[key] = value
+    return out
+
+
 def _fmt(value) -> str:
     if isinstance(value, float):
         return f"{value:.4f}" if abs(value) < 1 else f"{value:.2f}"
@@ -358,6 +379,9 @@ def main() -> None:
     parser.add_argument(
         "--seeds", type=int, default=3, help="seeds for the quality comparison (42, 43, …)"
     )
+    parser.add_argument(
+        "--repeat", type=int, default=3, help="rounds for times and memory (medians reported)"
+    )
     parser.add_argument("--json", metavar="FILE", help="also write all results to FILE")
     parser.add_argument(
         "--role", default="main", choices=("main", "quicktest"), help=argparse.SUPPRESS
@@ -373,16 +397,25 @@ def main() -> None:
     results = {"machine": machine(), "data": str(ratings), "tasks": {}}
     print(f"Machine: {results['machine']}")
     for task in tasks:
-        print(f"[{task}] reference TFRS script …", flush=True)
-        ref_seeds = [run_reference(task, ratings, 42 + i) for i in range(args.seeds)]
-        ref = ref_seeds[0]
-        print(f"[{task}] quick tests (cold, warm, warm cache + cold worker) …", flush=True)
-        quick = run_quicktests(task, ratings, args.seeds)
+        ref_rounds, quick_rounds = [], []
+        for round_ in range(args.repeat):  # alternate the sides: load changes hit both
+            print(f"[{task}] round {round_ + 1}/{args.repeat}: TFRS reference …", flush=True)
+            ref_rounds.append(run_reference(task, ratings, 42))
+            print(f"[{task}] round {round_ + 1}/{args.repeat}: quick tests …", flush=True)
+            quick_rounds.append(run_quicktests(task, ratings, args.seeds if round_ == 0 else 1))
+        print(f"[{task}] reference with seeds 43… for the quality comparison …", flush=True)
+        ref_seeds = [ref_rounds[0]] + [
+            run_reference(task, ratings, 42 + i) for i in range(1, args.seeds)
+        ]
+        ref, quick = median_of(ref_rounds), median_of(quick_rounds)
+        quick["seeds"] = quick_rounds[0]["seeds"]
         rows = compare(task, quick, ref, ref_seeds)
         results["tasks"][task] = {
-            "reference": ref,
+            "reference_rounds": ref_rounds,
             "reference_seeds": ref_seeds,
-            "quicktest": quick,
+            "quicktest_rounds": quick_rounds,
+            "median_reference": ref,
+            "median_quicktest": {k: v for k, v in quick.items() if k != "seeds"},
             "comparison": rows,
         }
         print_table(task, rows, args.markdown)
