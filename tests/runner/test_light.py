@@ -213,3 +213,28 @@ def test_validation_warns_about_a_relu_output_layer(tiny_data, feature_config):
     mc.buyer_tower_layers = layers
     warnings = validate_inputs(feature_config, mc, tiny_data, "")
     assert any("ReLU" in w for w in warnings)
+
+
+def test_housekeeping_prunes_runs_and_clears_the_cache(tmp_path):
+    import os
+    import time
+
+    from towerwidgets.runner.housekeeping import clear_transform_cache, disk_usage, prune_runs
+
+    for i in range(5):
+        run = tmp_path / "runs" / f"quicktest-{i}"
+        run.mkdir(parents=True)
+        (run / "trainer_module.py").write_text("x" * 10)
+        os.utime(run, (time.time() - 100 + i, time.time() - 100 + i))
+    old = tmp_path / "cache" / "transform" / "old"
+    new = tmp_path / "cache" / "transform" / "new"
+    for entry, age in ((old, 40), (new, 0)):
+        entry.mkdir(parents=True)
+        (entry / "DONE.json").write_text("{}")
+        stamp = time.time() - age * 86_400
+        os.utime(entry / "DONE.json", (stamp, stamp))
+    assert disk_usage(tmp_path)["runs"] == 50
+    removed = prune_runs(keep_last=2, home=tmp_path)
+    assert sorted(p.name for p in removed) == ["quicktest-0", "quicktest-1", "quicktest-2"]
+    assert clear_transform_cache(older_than_days=30, home=tmp_path) == [old]
+    assert new.is_dir() and clear_transform_cache(home=tmp_path) == [new]
