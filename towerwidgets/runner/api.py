@@ -359,8 +359,12 @@ class QuickTestHandle:
         code = job["code"]
         if code is None:
             from towerwidgets.codegen import generate_trainer_code
+            from towerwidgets.errors import TowerwidgetsError
 
-            code = generate_trainer_code(fc, mc, rating_column=rating_column or None)
+            try:
+                code = generate_trainer_code(fc, mc, rating_column=rating_column or None)
+            except (TowerwidgetsError, ValueError) as error:  # incompatible configs
+                raise QuickTestInputError(f"Code generation failed: {error}") from error
         valid = getattr(code, "is_valid", True)
         if not valid:
             raise QuickTestInputError(
