@@ -19,6 +19,14 @@ def store(tmp_path):
     s.close()
 
 
+@pytest.fixture(scope="session")
+def _session_home(tmp_path_factory):
+    return tmp_path_factory.mktemp("towerwidgets-home")
+
+
 @pytest.fixture(autouse=True)
-def _isolated_default_store(tmp_path, monkeypatch):
+def _isolated_default_store(tmp_path, monkeypatch, _session_home):
+    """The default store and home (runs, exports, transform cache) live in temp folders,
+    never in the checkout's ./.towerwidgets."""
     monkeypatch.setenv("TOWERWIDGETS_STORE", str(tmp_path / "default-store.db"))
+    monkeypatch.setenv("TOWERWIDGETS_HOME", str(_session_home))
