@@ -9,7 +9,8 @@ TEST_STAMP := $(VENV)/.test-installed
 export TF_CPP_MIN_LOG_LEVEL ?= 2
 export PIP_DISABLE_PIP_VERSION_CHECK := 1
 
-.PHONY: demo test install install-test js-build lint format pytest js-test notebooks e2e chromium clean dev
+
+.PHONY: bench demo test install install-test js-build lint format pytest js-test notebooks e2e chromium clean dev
 
 demo: $(RUNTIME_STAMP)  ## create .venv, install, run a quick test on the built-in sample
 	$(BIN)/towerwidgets demo
@@ -76,6 +77,10 @@ notebooks: $(TEST_STAMP)
 
 e2e: $(TEST_STAMP) chromium
 	@if [ -d tests/e2e ]; then $(BIN)/pytest -p no:cacheprovider tests/e2e; fi
+
+bench: $(TEST_STAMP)  ## the benchmark scripts (not part of `make test`)
+	$(PY) benchmarks/import_time.py
+	$(PY) benchmarks/quicktest_vs_tfrs.py --markdown
 
 dev:  ## rebuild the bundle on change; use with ANYWIDGET_HMR=1 in the kernel
 	npm run dev
