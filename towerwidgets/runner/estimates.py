@@ -46,9 +46,9 @@ _TRANSFORM_PER_ROW_FEATURE_S = 1.5e-5
 _TRAIN_PER_EXAMPLE_S = 4.0e-6  # embedding lookups, input pipeline
 _TRAIN_PER_EXAMPLE_PARAM_S = 4.0e-10  # forward+backward per example per dense parameter
 _TRAIN_PER_LOGIT_DIM_S = 3.3e-10  # retrieval: in-batch softmax, batch_size x dim per example
-_TRAIN_FIRST_EPOCH_S = 2.0  # tracing the train step
+_TRAIN_FIRST_EPOCH_S = 1.0  # tracing the train step (once: variables exist before fit)
 _EVAL_PER_SCORE_DIM_S = 1.5e-10  # brute-force scores: eval rows x candidates x dim
-_EXPORT_S = 3.0
+_EXPORT_S = 0.5  # signatures traced once, no per-layer Keras traces
 _DEFAULT_ROWS = 100_000
 
 

@@ -417,7 +417,8 @@ def _make_progress_callback(epochs: int, interval: float) -> Any:
             self.epoch = 0
             self.steps: int | None = None
             self.last_emit = 0.0
-            self.test_began = None
+            self.last_batch_end: float | None = None
+            self.batches = 0
             self.in_evaluate = False
             self.epoch_start = time.time()
             self.train_ended: float | None = None
@@ -429,7 +430,8 @@ def _make_progress_callback(epochs: int, interval: float) -> Any:
         def on_epoch_begin(self, epoch: int, logs: Any = None) -> None:
             self.epoch = epoch
             self.epoch_start = time.time()
-            self.test_began = None
+            self.last_batch_end = None
+            self.batches = 0
 
         def on_train_batch_end(self, batch: int, logs: Any = None) -> None:
             loss = (logs or {}).get("loss")
@@ -440,6 +442,16 @@ def _make_progress_callback(epochs: int, interval: float) -> Any:
                     stage="train",
                 )
             now = time.time()
+            self.last_batch_end = now
+            self.batches = batch + 1
+            if (
+                self.steps
+                and batch + 1 >= self.steps
+                and self.epoch + 1 >= self.epochs
+                and not self.in_evaluate
+            ):  # the last batch: the generated callback evaluates next
+                self.in_evaluate = True
+                stage("evaluate")
             if now - self.last_emit >= interval:
                 self.last_emit = now
                 emit(
@@ -454,16 +466,10 @@ def _make_progress_callback(epochs: int, interval: float) -> Any:
                     },
                 )
 
-        def on_test_begin(self, logs: Any = None) -> None:
-            self.test_began = time.time()
-            if self.epoch + 1 >= self.epochs and not self.in_evaluate:
-                self.in_evaluate = True
-                stage("evaluate")
-
         def on_epoch_end(self, epoch: int, logs: Any = None) -> None:
             logs = dict(logs or {})
-            if self.steps is None and self.params:
-                self.steps = self.params.get("steps")
+            if self.steps is None:
+                self.steps = (self.params or {}).get("steps") or self.batches or None
             row: dict[str, Any] = {"epoch": epoch + 1}
             for key, value in logs.items():
                 try:
@@ -472,8 +478,10 @@ def _make_progress_callback(epochs: int, interval: float) -> Any:
                     continue
             now = time.time()
             row["epoch_seconds"] = round(now - self.epoch_start, 3)
-            if self.test_began is not None:
-                row["eval_seconds"] = round(now - self.test_began, 3)
+            if self.last_batch_end is not None:
+                # The callbacks before this one (the generated evaluation) ran since the
+                # epoch's last batch: that is the evaluation time.
+                row["eval_seconds"] = round(now - self.last_batch_end, 3)
             emit(
                 "epoch",
                 stage="train",
