@@ -124,9 +124,12 @@ def _one_quick_test(task: str, ratings: Path, store, home: Path, backend, seed: 
         "train_seconds": handle.facts.get("train_seconds"),
         "export_seconds": handle.facts.get("export_seconds"),
         "epoch_seconds": [row.get("epoch_seconds") for row in record.epoch_metrics],
+        "epoch_eval_seconds": [row.get("eval_seconds") for row in record.epoch_metrics],
+        "worker_seconds": handle.facts.get("worker_seconds"),
         "worker_peak_rss_mb": handle.facts.get("worker_peak_rss_mb"),
         "transform_cache_hit": handle.facts.get("transform_cache_hit"),
     }
+    result["train_only_seconds"] = _train_only(result)
     for name in ("recall_at_10", "recall_at_50", "recall_at_100", "rmse", "mae"):
         if getattr(record, name) is not None:
             result[name] = getattr(record, name)
@@ -258,6 +261,19 @@ def compare(task: str, quick: dict, ref: dict, ref_seeds: list[dict]) -> list[di
             "note": f"transform {cold['transform_seconds']} s",
         }
     )
+    train = warm.get("train_only_seconds")
+    if train is not None:
+        rows.append(
+            {
+                "what": "training only, 3 epochs (s)",
+                "quick": train,
+                "ref": ref["train_seconds"],
+                "ratio": train / ref["train_seconds"],
+                "target": "",
+                "ok": None,
+                "note": "warm; quick test's epochs minus their evaluations; reference's fit()",
+            }
+        )
     speedup = ref["eval_seconds"] / warm["eval_seconds"] if warm["eval_seconds"] else None
     rows.append(
         {
@@ -296,6 +312,14 @@ def compare(task: str, quick: dict, ref: dict, ref_seeds: list[dict]) -> list[di
         }
     )
     return rows
+
+
+def _train_only(run: dict) -> float | None:
+    """Seconds of the epochs without their evaluations (None if not recorded)."""
+    epochs, evals = run.get("epoch_seconds") or [], run.get("epoch_eval_seconds") or []
+    if not epochs or len(evals) != len(epochs) or None in epochs or None in evals:
+        return None
+    return round(sum(epochs) - sum(evals), 3)
 
 
 def median_of(rounds: list[dict]) -> dict:
