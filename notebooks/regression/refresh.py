@@ -24,6 +24,23 @@ REPO = HERE.parent.parent
 NOT_CHECKED = ("# NBVAL_IGNORE_OUTPUT", "# NBVAL_SKIP")
 
 
+def _coalesce_streams(outputs: list) -> list:
+    """One output per run of stdout (or stderr) text, however the kernel flushed it."""
+    merged: list = []
+    for output in outputs:
+        last = merged[-1] if merged else None
+        if (
+            last is not None
+            and output.get("output_type") == "stream"
+            and last.get("output_type") == "stream"
+            and last.get("name") == output.get("name")
+        ):
+            last["text"] = "".join(last["text"]) + "".join(output["text"])
+        else:
+            merged.append(output)
+    return merged
+
+
 def refresh(path: Path) -> None:
     nb = nbformat.read(path, as_version=4)
     NotebookClient(
@@ -44,6 +61,7 @@ def refresh(path: Path) -> None:
                 output["execution_count"] = count
             if "data" in output:
                 output["data"].pop("application/vnd.jupyter.widget-view+json", None)
+        cell.outputs = _coalesce_streams(cell.outputs)
     nb.metadata.pop("widgets", None)
     nbformat.write(nb, path)
     print(f"refreshed {path.relative_to(REPO)}")
