@@ -10,7 +10,7 @@ export TF_CPP_MIN_LOG_LEVEL ?= 2
 export PIP_DISABLE_PIP_VERSION_CHECK := 1
 
 
-.PHONY: bench demo test install install-test js-build lint format pytest js-test notebooks e2e chromium clean dev
+.PHONY: bench screenshots demo test install install-test js-build lint format pytest js-test notebooks e2e chromium clean dev
 
 demo: $(RUNTIME_STAMP)  ## create .venv, install, run a quick test on the built-in sample
 	$(BIN)/towerwidgets demo
@@ -81,6 +81,11 @@ e2e: $(TEST_STAMP) chromium
 bench: $(TEST_STAMP)  ## the benchmark scripts (not part of `make test`)
 	$(PY) benchmarks/import_time.py
 	$(PY) benchmarks/quicktest_vs_tfrs.py --markdown
+	$(PY) benchmarks/ui_latency.py
+
+screenshots: $(TEST_STAMP) chromium  ## re-take docs/screenshots in a real JupyterLab
+	$(MAKE) js-build
+	TOWERWIDGETS_SCREENSHOTS=docs/screenshots $(BIN)/pytest -p no:cacheprovider tests/e2e --ignore=tests/e2e/test_smoke.py
 
 dev:  ## rebuild the bundle on change; use with ANYWIDGET_HMR=1 in the kernel
 	npm run dev
