@@ -14,6 +14,9 @@ from typing import Any, ClassVar
 
 import anywidget
 import traitlets
+from pydantic import ValidationError
+
+from towerwidgets.config import friendly_errors
 
 log = logging.getLogger(__name__)
 
@@ -137,15 +140,8 @@ def _message(exc: BaseException) -> str:
     problems = getattr(exc, "problems", None)
     if problems:
         return "; ".join(problems)
-    errors = getattr(exc, "errors", None)
-    if callable(errors):  # pydantic ValidationError: one line per problem, no URLs
-        try:
-            return "; ".join(
-                f"{'.'.join(str(p) for p in e.get('loc', ()))}: {e.get('msg')}".lstrip(": ")
-                for e in errors()
-            )
-        except Exception:
-            pass
+    if isinstance(exc, ValidationError):  # one line per problem, with the field path
+        return "; ".join(friendly_errors(exc))
     text = str(exc.args[0]) if getattr(exc, "args", None) else str(exc)
     return text or type(exc).__name__
 
