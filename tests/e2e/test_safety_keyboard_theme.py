@@ -66,10 +66,6 @@ def test_hostile_name_renders_as_text_everywhere(notebook, lab):
     assert page.page_errors == []
 
 
-def _focused_key(page) -> str | None:
-    return page.evaluate("() => document.activeElement && document.activeElement.dataset.key")
-
-
 def test_keyboard_only_add_configure_and_move_a_layer(notebook):
     nb = notebook([SETUP, "tb = tw.TowerBuilder(feature_config=fc)\ntb"], run=True)
     page = nb.page
@@ -83,7 +79,7 @@ def test_keyboard_only_add_configure_and_move_a_layer(notebook):
     page.locator(".tw-menu[role=menu]").wait_for(state="visible")
     page.wait_for_function("() => document.activeElement.dataset.key === 'menu:buyer:0'")
     page.keyboard.press("ArrowDown")  # → "Dropout"
-    assert _focused_key(page) == "menu:buyer:1"
+    page.wait_for_function("() => document.activeElement.dataset.key === 'menu:buyer:1'")
     page.keyboard.press("Enter")
     nb.kernel.wait_for("len(tb.config.buyer_tower_layers) == 4", timeout=10)
     assert nb.kernel.eval("[l.type for l in tb.config.buyer_tower_layers]") == [
