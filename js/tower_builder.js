@@ -44,6 +44,10 @@ export function renderTowerBuilder({ model, el, showErrors = true }) {
   let openMenu = null;
   /** @type {string|null} */
   let focusAfter = null;
+  // A focus target that exists only once Python's answer arrives (a newly added block):
+  // until then focus stays where it is, so a quick Enter never lands on the old block.
+  /** @type {{key: string, ready: (cfg: any) => boolean}|null} */
+  let focusWhen = null;
   /** @type {(() => void)|null} */
   let closeModal = null;
   /** @type {{tower: string, index: number}|null} */
@@ -53,6 +57,10 @@ export function renderTowerBuilder({ model, el, showErrors = true }) {
 
   const draw = () => {
     rebuild(root, build);
+    if (focusWhen && focusWhen.ready(model.get("config_data") || {})) {
+      focusAfter = focusWhen.key;
+      focusWhen = null;
+    }
     if (focusAfter) {
       const target = /** @type {HTMLElement|null} */ (root.querySelector(`[data-key="${focusAfter}"]`));
       if (target) { target.focus(); focusAfter = null; }
@@ -254,7 +262,10 @@ export function renderTowerBuilder({ model, el, showErrors = true }) {
           const fixedEnd = tower === "rating_head" && layers.length && layers[layers.length - 1].type === "dense" && layers[layers.length - 1].units === 1;
           const dense = layers.map((l, j) => (l.type === "dense" ? j : -1)).filter((j) => j >= 0);
           const at = fixedEnd ? layers.length - 1 : (dense.length ? dense[dense.length - 1] : layers.length);
-          focusAfter = `layer:${tower}:${at}`;
+          const field = FIELDS[tower];
+          const count = layers.length;
+          focusAfter = `add:${tower}`;
+          focusWhen = { key: `layer:${tower}:${at}`, ready: (cfg) => (cfg[field] || []).length > count };
           send("add_layer", { tower, type: item.type });
           draw();
         },

@@ -88,8 +88,11 @@ def test_keyboard_only_add_configure_and_move_a_layer(notebook):
         "dropout",
         "dense",
     ]
-    # Focus follows the new block.
-    page.wait_for_function("() => document.activeElement.dataset.key === 'layer:buyer:2'")
+    # Focus follows the new block (once the front end has Python's new config).
+    page.wait_for_function(
+        "() => document.activeElement.dataset.key === 'layer:buyer:2'"
+        " && document.activeElement.textContent.includes('Dropout')"
+    )
 
     # Enter opens its modal, Escape closes it and focus returns to the block.
     page.keyboard.press("Enter")

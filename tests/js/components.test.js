@@ -105,6 +105,21 @@ describe("TowerBuilder", () => {
     expect(model.listenerCount()).toBe(0);
   });
 
+  it("focus moves to a newly added block only once Python's config arrives", () => {
+    const model = fakeModel(builderState());
+    const cleanup = renderTowerBuilder({ model, el });
+    el.querySelector('[data-key="add:buyer"]').click();
+    el.querySelectorAll('.tw-menu [role="menuitem"]')[1].click();
+    // Before the answer: the old output block (index 2) must not take focus.
+    expect(document.activeElement.dataset.key).toBe("add:buyer");
+    const cfg = standard();
+    cfg.buyer_tower_layers.splice(2, 0, { type: "dropout", rate: 0.2 });
+    model.update({ config_data: cfg });
+    expect(document.activeElement.dataset.key).toBe("layer:buyer:2");
+    expect(document.activeElement.textContent).toContain("Dropout");
+    cleanup();
+  });
+
   it("Alt+ArrowDown moves the focused layer and Escape closes the add menu", () => {
     const model = fakeModel(builderState());
     const cleanup = renderTowerBuilder({ model, el });
