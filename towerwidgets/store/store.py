@@ -6,7 +6,9 @@ import contextlib
 import json
 import os
 import signal
-from collections.abc import Iterator
+import sqlite3
+import threading
+from collections.abc import Callable, Iterable, Iterator
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any, Generic, TypeVar
@@ -24,12 +26,21 @@ from towerwidgets.errors import (
     NotFoundError,
     StoreError,
 )
-from towerwidgets.store import schema
+from towerwidgets.store import changes, schema
 
 DEFAULT_PATH = Path(".towerwidgets") / "towerwidgets.db"
 BUSY_TIMEOUT_MS = 30_000
 
 C = TypeVar("C", FeatureConfig, ModelConfig)
+
+_CHANGED = "towerwidgets.changed"  # Connection.info key: tables this transaction wrote
+
+
+def _mark(conn: Connection, table: str) -> None:
+    """Note that this transaction changed ``table``; listeners hear of it after the commit."""
+    pending = conn.info.get(_CHANGED)
+    if pending is not None:
+        pending.add(table)
 
 
 def default_url() -> str:
@@ -79,6 +90,9 @@ class Store:
         self.url = str(url)
         self._closed = False
         self._engine = self._make_engine(self.url)
+        self.changes_key = self._changes_key(self.url)
+        self._version_conn: sqlite3.Connection | None = None
+        self._version_lock = threading.Lock()
         with self._guard("open"):
             self._migrate()
         self.feature_configs = ConfigRepository(self, FeatureConfig, schema.feature_configs)
@@ -98,7 +112,84 @@ class Store:
 
     def close(self) -> None:
         self._closed = True
+        with self._version_lock:
+            if self._version_conn is not None:
+                self._version_conn.close()
+                self._version_conn = None
         self._engine.dispose()
+
+    # ── change signals ──────────────────────────────────────────────────────────────────
+
+    def _changes_key(self, url: str) -> str:
+        """One key per database: the resolved file for SQLite, so every Store on the same
+        file shares listeners; the password-less URL elsewhere."""
+        sa_url = sa.engine.make_url(url)
+        if sa_url.get_backend_name() == "sqlite":
+            if not sa_url.database or sa_url.database == ":memory:":
+                return f"sqlite-memory:{id(self)}"  # private to this Store
+            return f"sqlite:{os.path.realpath(sa_url.database)}"
+        return sa_url.render_as_string(hide_password=True)
+
+    def on_change(
+        self,
+        callback: Callable[[str], Any],
+        tables: Iterable[str] | None = None,
+        *,
+        weak: bool = True,
+    ) -> changes.Subscription:
+        """Call ``callback(table)`` after a committed write to this database (by any Store
+        in this process) changed ``tables`` (default: feature_configs, model_configs,
+        quick_tests). Quick tests notify on create, status change and delete, not on
+        progress. Held weakly unless ``weak=False``; returns a handle to ``cancel()``."""
+        return changes.subscribe(self.changes_key, callback, tables, weak=weak)
+
+    def data_version(self) -> int | None:
+        """SQLite's ``PRAGMA data_version`` on a kept connection: it changes whenever any
+        other connection (another Store, process or kernel) commits to the file. A cheap
+        "did anything change?" without a transaction; None where not available."""
+        sa_url = sa.engine.make_url(self.url)
+        if (
+            sa_url.get_backend_name() != "sqlite"
+            or not sa_url.database
+            or sa_url.database == ":memory:"
+        ):
+            return None
+        with self._version_lock:
+            if self._closed:
+                return None
+            try:
+                if self._version_conn is None:
+                    self._version_conn = sqlite3.connect(
+                        sa_url.database,
+                        timeout=BUSY_TIMEOUT_MS / 1000,
+                        isolation_level=None,
+                        check_same_thread=False,
+                    )
+                return int(self._version_conn.execute("PRAGMA data_version").fetchone()[0])
+            except sqlite3.Error:
+                return None
+
+    def fingerprint(self, tables: Iterable[str] | None = None) -> dict[str, tuple[Any, ...]]:
+        """Per table, a small value that changes when its rows are created, edited or
+        deleted (quick tests: created, deleted or changing status; progress is ignored)."""
+        wanted = changes.TABLES if tables is None else tuple(tables)
+        out: dict[str, tuple[Any, ...]] = {}
+        with self.transaction("check for changes") as conn:
+            for name in ("feature_configs", "model_configs"):
+                if name in wanted:
+                    t = schema.metadata.tables[name]
+                    row = conn.execute(
+                        sa.select(sa.func.count(), sa.func.max(t.c.id), sa.func.max(t.c.updated_at))
+                    ).one()
+                    out[name] = tuple(row)
+            if "quick_tests" in wanted:
+                t = schema.quick_tests
+                row = conn.execute(sa.select(sa.func.count(), sa.func.max(t.c.id))).one()
+                statuses = conn.execute(
+                    sa.select(t.c.status, sa.func.count()).group_by(t.c.status).order_by(t.c.status)
+                ).all()
+                out["quick_tests"] = (*row, tuple(tuple(s) for s in statuses))
+        return out
 
     # ── engine and transactions ─────────────────────────────────────────────────────────
 
@@ -158,8 +249,17 @@ class Store:
 
     @contextlib.contextmanager
     def transaction(self, action: str) -> Iterator[Connection]:
+        """One transaction; the tables it marked changed are announced after it commits
+        (never after a rollback or a failed commit)."""
+        changed: set[str] = set()
         with self._guard(action), self._engine.begin() as conn:
-            yield conn
+            conn.info[_CHANGED] = changed
+            try:
+                yield conn
+            finally:
+                conn.info.pop(_CHANGED, None)
+        if changed:
+            changes.notify(self.changes_key, changed)
 
     def _migrate(self) -> None:
         with self._engine.begin() as conn:
@@ -252,6 +352,7 @@ class ConfigRepository(Generic[C]):
             new_id = conn.execute(
                 sa.insert(self._table).values(self._values(stored))
             ).inserted_primary_key[0]
+            _mark(conn, self._table.name)
         config.id, config.created_at, config.updated_at = int(new_id), moment, moment
         return config
 
@@ -277,6 +378,7 @@ class ConfigRepository(Generic[C]):
                 .where(self._table.c.id == config.id)
                 .values(self._values(stored))
             )
+            _mark(conn, self._table.name)
         config.created_at, config.updated_at = stored.created_at, moment
         return config
 
@@ -309,7 +411,9 @@ class ConfigRepository(Generic[C]):
                     )
                 )
                 conn.execute(sa.delete(schema.quick_tests).where(schema.quick_tests.c.id.in_(ids)))
+                _mark(conn, schema.quick_tests.name)
             conn.execute(sa.delete(self._table).where(self._table.c.id == config_id))
+            _mark(conn, self._table.name)
         return len(ids)
 
     def count_quick_tests(self, config_id: int) -> int:
@@ -380,6 +484,7 @@ class QuickTestRepository:
             ).inserted_primary_key[0]
             for row in test.epoch_metrics:
                 self._insert_epoch(conn, int(new_id), row)
+            _mark(conn, self._t.name)
         test.id = int(new_id)
         return test
 
@@ -430,6 +535,8 @@ class QuickTestRepository:
             conn.execute(
                 sa.update(self._t).where(self._t.c.id == test.id).values(self._values(test))
             )
+            if test.status != stored.status:  # not on progress: those come every half second
+                _mark(conn, self._t.name)
         return test
 
     def patch(self, test_id: int, **fields: Any) -> QuickTest:
@@ -444,6 +551,8 @@ class QuickTestRepository:
             conn.execute(
                 sa.update(self._t).where(self._t.c.id == test_id).values(self._values(test))
             )
+            if test.status != row.status:
+                _mark(conn, self._t.name)
         return test
 
     def _insert_epoch(self, conn: Connection, test_id: int, row: dict[str, Any]) -> None:
@@ -480,6 +589,7 @@ class QuickTestRepository:
             conn.execute(sa.delete(self._e).where(self._e.c.quick_test_id == test_id))
             if not conn.execute(sa.delete(self._t).where(self._t.c.id == test_id)).rowcount:
                 raise NotFoundError(f"Quick test {test_id} does not exist")
+            _mark(conn, self._t.name)
 
     def mark_interrupted(self) -> list[int]:
         """Fail tests left pending/running by processes that no longer exist; returns their ids."""
