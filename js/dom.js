@@ -83,8 +83,8 @@ export function rebuild(root, build) {
   }
 }
 
-/** @param {string} value */
-function cssEscape(value) {
+/** Escape a value for a `[data-key="…"]` selector. @param {string} value */
+export function cssEscape(value) {
   return value.replace(/["\\]/g, "\\$&");
 }
 

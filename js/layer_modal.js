@@ -1,5 +1,5 @@
 // The ⚙ layer configuration modals (Dense, Dropout, BatchNorm): Apply / Cancel / ✕ / Escape.
-import { chips, h, info, rebuild, uid } from "./dom.js";
+import { chips, cssEscape, h, info, rebuild, uid } from "./dom.js";
 
 export const ACTIVATIONS = [
   { value: "relu", label: "ReLU", text: "ReLU: Fast and effective for most cases. Outputs 0 for negative inputs, passes positive inputs unchanged." },
@@ -26,11 +26,14 @@ const TITLES = /** @type {Record<string, string>} */ ({
  * @param {(params: Record<string, any>) => void} opts.onApply
  * @param {() => void} [opts.onClose]
  * @param {string} [opts.note] extra line (e.g. "Output Embedding: units change both towers")
+ * @param {HTMLElement} [opts.scope] where the opener lives: if a re-render replaced it while
+ *   the modal was open, focus returns to its successor (the element with the same data-key)
  */
-export function openLayerModal({ container, layer, onApply, onClose, note }) {
+export function openLayerModal({ container, layer, onApply, onClose, note, scope }) {
   const draft = { ...layer };
   const titleId = uid("tw-modal-title");
   const returnTo = /** @type {HTMLElement|null} */ (document.activeElement);
+  const returnKey = returnTo && returnTo.dataset ? returnTo.dataset.key : undefined;
   const body = h("div", { class: "tw-modal-body" });
   const dialog = h("div", {
     class: "tw-modal", role: "dialog", "aria-modal": "true", "aria-labelledby": titleId, tabindex: "-1",
@@ -44,7 +47,10 @@ export function openLayerModal({ container, layer, onApply, onClose, note }) {
     overlay.removeEventListener("keydown", onKey);
     overlay.remove();
     if (onClose) onClose();
-    if (returnTo && returnTo.isConnected) returnTo.focus();
+    // Python's answers (errors, warnings, estimates…) may have rebuilt the opener meanwhile.
+    const back = returnTo && returnTo.isConnected ? returnTo
+      : (returnKey && scope ? /** @type {HTMLElement|null} */ (scope.querySelector(`[data-key="${cssEscape(returnKey)}"]`)) : null);
+    if (back) back.focus();
   };
   const apply = () => {
     /** @type {Record<string, any>} */

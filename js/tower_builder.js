@@ -232,6 +232,7 @@ export function renderTowerBuilder({ model, el, showErrors = true }) {
     if (closeModal) closeModal();
     closeModal = openLayerModal({
       container: modalHost,
+      scope: root,
       layer,
       note: isOutput ? "This is the tower's output layer: its units set the output embedding dimension of both towers." : undefined,
       onApply: (params) => { focusAfter = `layer:${tower}:${index}`; send("update_layer", { tower, index, params }); },

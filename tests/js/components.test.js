@@ -120,6 +120,29 @@ describe("TowerBuilder", () => {
     cleanup();
   });
 
+  it("Escape returns focus to the block even if Python's answers re-rendered it meanwhile", () => {
+    const model = fakeModel(builderState());
+    const cleanup = renderTowerBuilder({ model, el });
+    const block = el.querySelector('[data-key="layer:buyer:1"]');
+    block.focus();
+    block.dispatchEvent(new KeyboardEvent("keydown", { key: "Enter", bubbles: true }));
+    const dialog = el.querySelector('[role="dialog"]');
+    expect(dialog).not.toBeNull();
+    // The late traits of the previous edit arrive while the modal is open: the block is rebuilt.
+    model.update({ warnings: ["a late warning"], estimates: { total_params_text: "~41K", quick_test_time: "~36 s" } });
+    expect(block.isConnected).toBe(false);
+    dialog.dispatchEvent(new KeyboardEvent("keydown", { key: "Escape", bubbles: true }));
+    expect(el.querySelector('[role="dialog"]')).toBeNull();
+    expect(document.activeElement.dataset.key).toBe("layer:buyer:1");
+    // The same for a modal opened by ⚙ and closed with ✕.
+    el.querySelector('[data-key="gear:buyer:0"]').focus();
+    el.querySelector('[data-key="gear:buyer:0"]').click();
+    model.update({ warnings: [] });
+    el.querySelector('[aria-label="Close"]').click();
+    expect(document.activeElement.dataset.key).toBe("gear:buyer:0");
+    cleanup();
+  });
+
   it("Alt+ArrowDown moves the focused layer and Escape closes the add menu", () => {
     const model = fakeModel(builderState());
     const cleanup = renderTowerBuilder({ model, el });
