@@ -7,9 +7,11 @@ synced ``_view`` name. Commands from the front end arrive as custom messages
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import pathlib
-from collections.abc import Callable
+import threading
+from collections.abc import Callable, Iterator
 from typing import Any, ClassVar
 
 import anywidget
@@ -134,6 +136,85 @@ class TowerWidget(anywidget.AnyWidget):
 
     def __repr__(self) -> str:
         return f"{type(self).__name__}()"
+
+
+class StoreWatching:
+    """Mixin for widgets that list store contents: they follow writes made elsewhere.
+
+    In-process writes (another widget, ``store.model_configs.create(...)``, a quick test
+    finishing on the runner's thread) arrive as notifications; writes by other processes
+    are looked for (one cheap ``PRAGMA data_version``) before each front-end command. The
+    subclass sets ``_store``, lists ``_watch_tables`` and implements
+    ``_store_changed(tables)``, which must only read the store (no refresh loops) and be
+    idempotent: a widget's own writes notify it too.
+    """
+
+    _watch_tables: ClassVar[tuple[str, ...]] = ()
+    _store: Any
+    _watcher: Any = None
+
+    def _watch_store(self) -> None:
+        """Subscribe; call once ``_store`` is set, before the first refresh."""
+        self._store_lock = threading.RLock()
+        self._acting = 0
+        from towerwidgets.store.changes import StoreWatcher
+
+        self._watcher = StoreWatcher(self._store, self._on_store_change, self._watch_tables)
+
+    @property
+    def _elsewhere(self) -> bool:
+        """False while this widget makes its own write (so no "deleted elsewhere" notice)."""
+        return not getattr(self, "_acting", 0)
+
+    @contextlib.contextmanager
+    def _own_write(self) -> Iterator[None]:
+        self._acting = getattr(self, "_acting", 0) + 1
+        try:
+            yield
+        finally:
+            self._acting -= 1
+
+    def _on_store_change(self, tables: set[str]) -> None:
+        # May run on the runner's thread: refreshes are serialized, like the quick-test
+        # follower's trait updates they only assign synced traits.
+        if getattr(self, "comm", True) is None:  # closed
+            return
+        with self._store_lock:
+            self._store_changed(set(tables))
+
+    def _store_changed(self, tables: set[str]) -> None:
+        raise NotImplementedError
+
+    def check_store(self) -> set[str]:
+        """Pick up writes made by other processes (the CLI, another kernel) since the last
+        look; returns the tables that changed (already refreshed)."""
+        if self._watcher is None:
+            return set()
+        try:
+            return self._watcher.check()
+        except Exception:  # the store is busy or gone: the command itself will say so
+            log.warning("%s could not check the store for changes", type(self).__name__)
+            return set()
+
+    def _rebaseline(self) -> None:
+        """Before a full reload: later checks report only what changed after it."""
+        if self._watcher is not None:
+            try:
+                self._watcher.baseline()
+            except Exception:
+                log.warning("%s could not read the store's change marker", type(self).__name__)
+
+    def _handle_command(self, content: Any) -> None:
+        kind = content.get("kind") if isinstance(content, dict) else None
+        if kind != "refresh":  # "refresh" reloads everything anyway
+            self.check_store()
+        super()._handle_command(content)  # type: ignore[misc]
+
+    def close(self) -> None:
+        """Stop following the store, then close the widget."""
+        if self._watcher is not None:
+            self._watcher.close()
+        super().close()  # type: ignore[misc]
 
 
 def _message(exc: BaseException) -> str:

@@ -6,7 +6,7 @@ from typing import Any, ClassVar
 
 import traitlets
 
-from towerwidgets.widgets._base import TowerWidget, child_trait
+from towerwidgets.widgets._base import StoreWatching, TowerWidget, child_trait
 from towerwidgets.widgets.quick_test import QuickTestPanel
 from towerwidgets.widgets.structure import ModelStructure
 
@@ -24,8 +24,12 @@ def feature_card(fc: Any) -> dict[str, Any]:
     }
 
 
-class ModelingPage(TowerWidget):
-    """The Modeling page: a Features summary, the Model Structure chapter, the Quick Test."""
+class ModelingPage(StoreWatching, TowerWidget):
+    """The Modeling page: a Features summary, the Model Structure chapter, the Quick Test.
+
+    Each part follows the store on its own (``StoreWatching``): a config saved in the
+    Model Structure chapter, or anywhere else, shows up in the Quick Test chapter.
+    """
 
     _view = traitlets.Unicode("modeling_page").tag(sync=True)
     title = traitlets.Unicode("Modeling").tag(sync=True)
@@ -35,6 +39,7 @@ class ModelingPage(TowerWidget):
     structure = child_trait(ModelStructure)
     quick_test = child_trait(QuickTestPanel)
 
+    _watch_tables: ClassVar[tuple[str, ...]] = ("feature_configs",)
     _commands: ClassVar[dict[str, str]] = {
         "toggle_compare": "_cmd_toggle_compare",
         "refresh": "_cmd_refresh",
@@ -47,19 +52,44 @@ class ModelingPage(TowerWidget):
             store = Store()
         self._store = store
         super().__init__(**kwargs)
+        self._watch_store()
         self.structure = ModelStructure(store)
         self.quick_test = QuickTestPanel(store, data=data)
-        self.structure.on_change(self.quick_test.refresh)
-        self.refresh()
+        self._load_features()
 
     @property
     def store(self) -> Any:
         return self._store
 
     def refresh(self) -> None:
-        self.features = [feature_card(fc) for fc in self._store.feature_configs.list()]
+        """Reload every chapter from the store (also picks up other processes' writes)."""
+        self._rebaseline()
+        with self._store_lock:
+            self._load_features()
         self.structure.refresh()
         self.quick_test.refresh()
+
+    def _load_features(self) -> None:
+        self.features = [feature_card(fc) for fc in self._store.feature_configs.list()]
+
+    def _store_changed(self, tables: set[str]) -> None:
+        if "feature_configs" in tables:
+            self._load_features()
+
+    def check_store(self) -> set[str]:
+        """Pick up other processes' writes, in the page and both chapters."""
+        changed = super().check_store()
+        for child in (self.structure, self.quick_test):
+            if child is not None:
+                changed |= child.check_store()
+        return changed
+
+    def close(self) -> None:
+        """Close the page and its chapters (they stop following the store)."""
+        for child in (self.structure, self.quick_test):
+            if child is not None:
+                child.close()
+        super().close()
 
     def _cmd_toggle_compare(self, msg: dict[str, Any]) -> None:
         self.compare = not self.compare

@@ -9,7 +9,7 @@ from typing import Any, ClassVar
 import traitlets
 
 from towerwidgets.config.quick_test import metrics_frame
-from towerwidgets.widgets._base import TowerWidget, _message, child_trait
+from towerwidgets.widgets._base import StoreWatching, TowerWidget, _message, child_trait
 from towerwidgets.widgets._format import (
     format_duration,
     format_number,
@@ -47,8 +47,12 @@ def _as_dict(event: Any) -> dict[str, Any]:
     return {k: v for k, v in vars(event).items() if not k.startswith("_")}
 
 
-class QuickTestPanel(TowerWidget):
-    """Pick a FeatureConfig and a ModelConfig, check them, start a quick test, watch it run."""
+class QuickTestPanel(StoreWatching, TowerWidget):
+    """Pick a FeatureConfig and a ModelConfig, check them, start a quick test, watch it run.
+
+    The config lists and Recent Quick Tests follow the store: configs saved or deleted and
+    quick tests run elsewhere show up without a manual refresh; see ``StoreWatching``.
+    """
 
     _view = traitlets.Unicode("quick_test").tag(sync=True)
     feature_configs = traitlets.List(traitlets.Dict()).tag(sync=True)
@@ -77,6 +81,7 @@ class QuickTestPanel(TowerWidget):
     recent = traitlets.List(traitlets.Dict()).tag(sync=True)
     metrics = child_trait(MetricsTable)
 
+    _watch_tables: ClassVar[tuple[str, ...]] = ("feature_configs", "model_configs", "quick_tests")
     _commands: ClassVar[dict[str, str]] = {
         "start": "_cmd_start",
         "cancel": "_cmd_cancel",
@@ -95,7 +100,9 @@ class QuickTestPanel(TowerWidget):
         self._thread: threading.Thread | None = None
         self._rows: list[dict[str, Any]] = []
         self._refreshing = False
+        self._stamps: tuple[Any, Any] = (None, None)
         super().__init__(**kwargs)
+        self._watch_store()
         self.metrics = MetricsTable(title="Metrics per epoch")
         self.choices = {
             "epochs": EPOCH_CHOICES,
@@ -126,22 +133,57 @@ class QuickTestPanel(TowerWidget):
 
     def refresh(self) -> None:
         """Reload both config lists and the recent tests from the store."""
+        self._rebaseline()
+        with self._store_lock:
+            self._load_configs({"feature_configs", "model_configs"}, force=True)
+            self._load_recent()
+
+    def _store_changed(self, tables: set[str]) -> None:
+        if tables & {"feature_configs", "model_configs"}:
+            self._load_configs(tables)
+        if "quick_tests" in tables:
+            self._load_recent()
+
+    def _load_configs(self, tables: set[str], force: bool = False) -> None:
+        """Reload the changed lists. A selection that still exists is kept; one deleted
+        elsewhere is cleared with a notice; an empty selection takes the first config."""
+        notices = []
         self._refreshing = True
         try:
-            fcs = self._store.feature_configs.list()
-            mcs = self._store.model_configs.list()
-            self.feature_configs = [{"id": fc.id, "name": fc.name} for fc in fcs]
-            self.model_configs = [
-                {"id": mc.id, "name": mc.name, "model_type": mc.model_type} for mc in mcs
-            ]
-            if self.feature_config_id not in {fc.id for fc in fcs}:
-                self.feature_config_id = fcs[0].id if fcs else None
-            if self.model_config_id not in {mc.id for mc in mcs}:
-                self.model_config_id = mcs[0].id if mcs else None
+            if "feature_configs" in tables:
+                known = {fc["id"]: fc["name"] for fc in self.feature_configs}
+                fcs = self._store.feature_configs.list()
+                self.feature_configs = [{"id": fc.id, "name": fc.name} for fc in fcs]
+                ids = {fc.id for fc in fcs}
+                gone = self.feature_config_id
+                if gone is not None and gone not in ids:
+                    self.feature_config_id = None
+                    if gone in known:
+                        notices.append(f"Feature config {known[gone]!r} was deleted elsewhere")
+                elif gone is None and fcs and (force or not known):
+                    self.feature_config_id = fcs[0].id
+            if "model_configs" in tables:
+                known = {mc["id"]: mc["name"] for mc in self.model_configs}
+                mcs = self._store.model_configs.list()
+                self.model_configs = [
+                    {"id": mc.id, "name": mc.name, "model_type": mc.model_type} for mc in mcs
+                ]
+                ids = {mc.id for mc in mcs}
+                gone = self.model_config_id
+                if gone is not None and gone not in ids:
+                    self.model_config_id = None
+                    if gone in known:
+                        notices.append(f"Model config {known[gone]!r} was deleted elsewhere")
+                elif gone is None and mcs and (force or not known):
+                    self.model_config_id = mcs[0].id
         finally:
             self._refreshing = False
-        self._update()
-        self._load_recent()
+        if notices and not self.running:
+            self.message = "; ".join(notices) + "; select another."
+        fc, mc = self._configs()
+        stamps = (getattr(fc, "updated_at", None), getattr(mc, "updated_at", None))
+        if force or notices or stamps != self._stamps:
+            self._update(fc, mc)  # the selection or a selected config changed
 
     def select(
         self, feature_config_id: int | None = None, model_config_id: int | None = None
@@ -161,7 +203,8 @@ class QuickTestPanel(TowerWidget):
     )
     def _on_selection(self, change: Any) -> None:
         if not self._refreshing:
-            self._update()
+            with self._store_lock:
+                self._update()
 
     def _configs(self) -> tuple[Any, Any]:
         fc = mc = None
@@ -177,8 +220,10 @@ class QuickTestPanel(TowerWidget):
                 mc = None
         return fc, mc
 
-    def _update(self) -> None:
-        fc, mc = self._configs()
+    def _update(self, fc: Any = None, mc: Any = None) -> None:
+        if fc is None and mc is None:
+            fc, mc = self._configs()
+        self._stamps = (getattr(fc, "updated_at", None), getattr(mc, "updated_at", None))
         self.feature_summary = self._feature_summary(fc)
         self.model_summary = self._model_summary(mc)
         self.needs_rating = bool(mc and mc.model_type in ("ranking", "multitask"))
@@ -447,8 +492,9 @@ class QuickTestPanel(TowerWidget):
                 self.metrics.df = record.key_metrics
                 self.metrics.flush()
         self.running = False
-        self._load_recent()
-        self._update()
+        with self._store_lock:  # a store notification may be refreshing on another thread
+            self._load_recent()
+            self._update()
 
     def cancel(self) -> None:
         """Cancel the running quick test."""

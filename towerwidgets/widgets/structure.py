@@ -7,7 +7,7 @@ from typing import Any, ClassVar
 import traitlets
 
 from towerwidgets.config.model_config import MODEL_TYPE_LABELS, OPTIMIZER_LABELS
-from towerwidgets.widgets._base import TowerWidget, child_trait
+from towerwidgets.widgets._base import StoreWatching, TowerWidget, child_trait
 from towerwidgets.widgets._format import format_number, format_params, relative_time
 from towerwidgets.widgets.wizard import ModelWizard
 
@@ -68,8 +68,12 @@ def config_view(cfg: Any, feature_config: Any = None) -> dict[str, Any]:
     }
 
 
-class ModelStructure(TowerWidget):
-    """The chapter: list the store's ModelConfigs; create, view, edit, clone and delete them."""
+class ModelStructure(StoreWatching, TowerWidget):
+    """The chapter: list the store's ModelConfigs; create, view, edit, clone and delete them.
+
+    The cards follow the store: configs saved, edited or deleted elsewhere (another widget,
+    code, the CLI) show up without a manual refresh; see ``StoreWatching``.
+    """
 
     _view = traitlets.Unicode("model_structure").tag(sync=True)
     configs = traitlets.List(traitlets.Dict()).tag(sync=True)
@@ -82,6 +86,7 @@ class ModelStructure(TowerWidget):
     message = traitlets.Unicode("").tag(sync=True)
     wizard = child_trait(ModelWizard)
 
+    _watch_tables: ClassVar[tuple[str, ...]] = ("feature_configs", "model_configs")
     _commands: ClassVar[dict[str, str]] = {
         "new": "_cmd_new",
         "view": "_cmd_view",
@@ -102,7 +107,9 @@ class ModelStructure(TowerWidget):
         self._store = store
         self._feature_config = feature_config
         self._on_change: list[Any] = []
+        self._viewed_stamp: Any = None
         super().__init__(**kwargs)
+        self._watch_store()
         self.refresh()
 
     @property
@@ -114,22 +121,57 @@ class ModelStructure(TowerWidget):
         self._on_change.append(callback)
 
     def _changed(self) -> None:
-        self.refresh()
+        if self._watcher is None or not self._watcher.active:
+            self.refresh()  # normally the store's change signal already did
         for callback in list(self._on_change):
             callback()
 
     def refresh(self) -> None:
         """Reload the cards (and feature configs for the code preview) from the store."""
-        configs = self._store.model_configs.list()
-        self.configs = [config_card(cfg) for cfg in configs]
+        self._rebaseline()
+        with self._store_lock:
+            self._load_feature_configs()
+            self._load_configs()
+
+    def _store_changed(self, tables: set[str]) -> None:
+        if "feature_configs" in tables:
+            self._load_feature_configs()
+        if "model_configs" in tables:
+            self._load_configs()
+
+    def _load_feature_configs(self) -> None:
+        known = {fc["id"]: fc["name"] for fc in self.feature_configs}
         features = self._store.feature_configs.list()
         self.feature_configs = [{"id": fc.id, "name": fc.name} for fc in features]
         if self.feature_config_id is None and self._feature_config is not None:
             self.feature_config_id = getattr(self._feature_config, "id", None)
-        if self.feature_config_id not in {fc["id"] for fc in self.feature_configs}:
+        selected = self.feature_config_id
+        if selected is not None and selected not in {fc.id for fc in features}:
             self.feature_config_id = None
-        if self.viewing and self.viewing.get("id") not in {c["id"] for c in self.configs}:
-            self.close_view()
+            if selected in known and self._elsewhere:
+                self.message = f"Feature config {known[selected]!r} was deleted elsewhere"
+            if self._feature_config is not None and getattr(self._feature_config, "id", None):
+                self._feature_config = None  # do not bring the deleted one back
+
+    def _load_configs(self) -> None:
+        configs = self._store.model_configs.list()
+        self.configs = [config_card(cfg) for cfg in configs]
+        stamps = {cfg.id: cfg.updated_at for cfg in configs}
+        if self.viewing:
+            viewed = self.viewing.get("id")
+            if viewed not in stamps:
+                name = self.viewing.get("name", "")
+                self.close_view()
+                if self._elsewhere:
+                    self.message = f"{name!r} was deleted elsewhere; its view was closed"
+            elif stamps[viewed] != self._viewed_stamp:
+                self.view(viewed)  # edited elsewhere: show what is stored now
+        pending = self.confirm_delete.get("id") if self.confirm_delete else None
+        if pending is not None and pending not in stamps:
+            name = self.confirm_delete.get("name", "")
+            self.confirm_delete = {}
+            if self._elsewhere:
+                self.message = f"{name!r} was already deleted elsewhere"
 
     # ── actions (the Python face; the buttons send the same as commands) ────────────────
 
@@ -162,11 +204,13 @@ class ModelStructure(TowerWidget):
         FeatureConfig is selected."""
         cfg = self._store.model_configs.get(config_id)
         fc = self._selected_feature_config()
+        self._viewed_stamp = cfg.updated_at
         self.viewing = config_view(cfg, fc)
         self._render_code(cfg, fc)
         return self.viewing
 
     def close_view(self) -> None:
+        self._viewed_stamp = None
         self.viewing = {}
         self.code = ""
         self.code_error = ""
@@ -217,7 +261,8 @@ class ModelStructure(TowerWidget):
         return PREVIEW_RATING_COLUMN
 
     def clone(self, config_id: int, name: str | None = None) -> Any:
-        copy = self._store.model_configs.clone(config_id, name)
+        with self._own_write():
+            copy = self._store.model_configs.clone(config_id, name)
         self.message = f"Cloned as {copy.name!r}"
         self._changed()
         return copy
@@ -238,7 +283,8 @@ class ModelStructure(TowerWidget):
         if not self.confirm_delete:
             raise ValueError("Nothing is waiting for delete confirmation")
         pending, self.confirm_delete = self.confirm_delete, {}
-        removed = self._store.model_configs.delete(pending["id"], force=True)
+        with self._own_write():
+            removed = self._store.model_configs.delete(pending["id"], force=True)
         self.message = f"Deleted {pending['name']!r}" + (
             f" and {removed} quick test{'s' if removed != 1 else ''}" if removed else ""
         )
