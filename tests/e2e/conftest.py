@@ -14,8 +14,11 @@
 ``shot``     ``shot(locator, name)`` writes a README screenshot when
              ``$TOWERWIDGETS_SCREENSHOTS`` is set (e.g. to docs/screenshots).
 
-Tests assert on the store or the kernel, not only on the page. The machinery lives in
-``labkit.py`` (``benchmarks/ui_latency.py`` uses it too).
+Tests assert on the store or the kernel, not only on the page. A kernel-side wait says only
+that Python changed; before acting on (or reading) the page, wait for the page to show it
+(``expect(locator)…`` or ``page.wait_for_function``). Timeouts are generous: CI shares a
+loaded 2-core machine. The machinery lives in ``labkit.py`` (``benchmarks/ui_latency.py``
+uses it too).
 """
 
 from __future__ import annotations
@@ -30,6 +33,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from playwright.sync_api import expect
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
@@ -47,6 +51,10 @@ from labkit import (
 )
 
 __all__ = ["Kernel", "KernelError", "Lab", "Notebook"]
+
+# Playwright's waits (actions, locators, ``expect``): generous for a loaded CI machine.
+DEFAULT_TIMEOUT_MS = 30_000
+expect.set_options(timeout=DEFAULT_TIMEOUT_MS)
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
@@ -98,7 +106,7 @@ def page(
 ) -> Iterator[Any]:
     """A fresh context and page; on failure keeps a screenshot and shows the server's log."""
     context = browser.new_context(viewport=VIEWPORT, device_scale_factor=1)
-    context.set_default_timeout(20_000)
+    context.set_default_timeout(DEFAULT_TIMEOUT_MS)
     page = context.new_page()
     errors: list[str] = []
     page.on("pageerror", lambda exc: errors.append(str(exc)))

@@ -41,7 +41,7 @@ def test_anywidget_click_reaches_the_kernel(notebook, lab):
 
     button.click()
     button.click()
-    assert nb.kernel.wait_for("counter.count == 2", timeout=10)
+    assert nb.kernel.wait_for("counter.count == 2", timeout=30)
 
     # The kernel sets, the page follows.
     nb.kernel.execute("counter.count = 41")

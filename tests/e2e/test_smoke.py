@@ -11,6 +11,7 @@ import os
 import pathlib
 
 import pytest
+from playwright.sync_api import expect
 
 pytestmark = pytest.mark.e2e
 
@@ -79,12 +80,12 @@ def test_every_widget_renders_and_answers_a_click(notebook):
     # Keyboard: Space and Enter choose a model type card (JupyterLab does not take the keys).
     wizard.locator('[data-key="type:multitask"]').focus()
     page.keyboard.press(" ")
-    assert nb.kernel.wait_for("wiz.config.model_type == 'multitask'", timeout=15)
+    assert nb.kernel.wait_for("wiz.config.model_type == 'multitask'", timeout=30)
     wizard.locator('[data-key="type:retrieval"]').focus()
     page.keyboard.press("Enter")
-    assert nb.kernel.wait_for("wiz.config.model_type == 'retrieval'", timeout=15)
+    assert nb.kernel.wait_for("wiz.config.model_type == 'retrieval'", timeout=30)
     wizard.locator('[data-key="continue"]').click()
-    assert nb.kernel.wait_for("wiz.step == 2", timeout=15)
+    assert nb.kernel.wait_for("wiz.step == 2", timeout=30)
     wizard.locator(".tw-builder .tw-tower-buyer").wait_for(state="visible")
     assert nb.kernel.eval("wiz.config.name") == "Smoke Test Model"
     _element_shot(wizard, "wizard-step2")
@@ -94,12 +95,15 @@ def test_every_widget_renders_and_answers_a_click(notebook):
     builder.wait_for(state="visible")
     builder.locator('[data-key="add:buyer"]').click()
     builder.locator(".tw-menu [role=menuitem]", has_text="Dropout").click()
-    assert nb.kernel.wait_for("tb.config.count_layers('buyer') == 4", timeout=15)
+    assert nb.kernel.wait_for("tb.config.count_layers('buyer') == 4", timeout=30)
     builder.locator(".tw-tower-buyer .tw-layer-dropout").wait_for(state="visible")
     # Keyboard: Alt+ArrowDown moves the focused layer block.
     builder.locator('[data-key="layer:buyer:0"]').focus()
     page.keyboard.press("Alt+ArrowDown")
-    assert nb.kernel.wait_for("tb.config.buyer_tower_layers[1].units == 128", timeout=15)
+    assert nb.kernel.wait_for("tb.config.buyer_tower_layers[1].units == 128", timeout=30)
+    # The page has the moved tower before ⚙ is clicked (not the stale block at index 0).
+    expect(builder.locator('[data-key="layer:buyer:1"]')).to_contain_text("Dense(128)")
+    expect(builder.locator('[data-key="layer:buyer:0"]')).to_contain_text("Dense(64)")
     # ⚙ opens the modal; Escape closes it.
     builder.locator('[data-key="gear:buyer:0"]').click()
     dialog = page.locator(".tw-modal[role=dialog]")
@@ -128,7 +132,7 @@ def test_every_widget_renders_and_answers_a_click(notebook):
     structure.locator(".tw-config-card", has_text="Standard Retrieval v1").get_by_role(
         "button", name="Clone Standard Retrieval v1"
     ).click()
-    assert nb.kernel.wait_for("len(store.model_configs.list()) == 3", timeout=15)
+    assert nb.kernel.wait_for("len(store.model_configs.list()) == 3", timeout=30)
     # + New Model opens the wizard inside the chapter; three steps later the card is there.
     structure.get_by_role("button", name="+ New Model").click()
     inner = structure.locator(".tw-wizard")
@@ -137,7 +141,7 @@ def test_every_widget_renders_and_answers_a_click(notebook):
     inner.locator('[data-key="continue"]').click()
     inner.get_by_text("Step 2 of 3").wait_for()
     inner.locator('[data-key="preset:deep"]').click()
-    assert nb.kernel.wait_for("ms.wizard is not None and ms.wizard.preset == 'deep'", timeout=15)
+    assert nb.kernel.wait_for("ms.wizard is not None and ms.wizard.preset == 'deep'", timeout=30)
     inner.locator('[data-key="continue"]').click()
     inner.get_by_text("Step 3 of 3").wait_for()
     inner.locator('[data-key="optimizer:adam"]').click()
@@ -153,7 +157,7 @@ def test_every_widget_renders_and_answers_a_click(notebook):
     quick.wait_for(state="visible")
     quick.get_by_text("✓ Model Config: Valid architecture").wait_for()
     quick.locator('[data-key="epochs_override"]').select_option("2")
-    assert nb.kernel.wait_for("qt.epochs_override == 2", timeout=15)
+    assert nb.kernel.wait_for("qt.epochs_override == 2", timeout=30)
     _element_shot(quick, "quick-test")
 
     # MetricsTable: best values highlighted; clicking a header sorts in the kernel's state.
@@ -161,7 +165,7 @@ def test_every_widget_renders_and_answers_a_click(notebook):
     table.wait_for(state="visible")
     assert table.locator(".tw-best").count() == 2
     table.locator('[data-key="sort:loss"]').click()
-    assert nb.kernel.wait_for("mt.sort_by == 'loss'", timeout=15)
+    assert nb.kernel.wait_for("mt.sort_by == 'loss'", timeout=30)
 
     # ModelingPage: three chapters with their nested widgets; Compare toggles.
     modeling = out(6).locator(".tw-page")
@@ -169,7 +173,7 @@ def test_every_widget_renders_and_answers_a_click(notebook):
     modeling.locator(".tw-structure .tw-config-card").first.wait_for(state="visible")
     modeling.locator(".tw-quick-test").wait_for(state="visible")
     modeling.locator('[data-key="compare"]').click()
-    assert nb.kernel.wait_for("page.compare", timeout=15)
+    assert nb.kernel.wait_for("page.compare", timeout=30)
     modeling.locator('table[aria-label="Feature configs compared"]').wait_for()
     _element_shot(modeling, "modeling-page")
     _shot(page, "notebook-light")
@@ -215,13 +219,14 @@ def test_rating_head_and_loss_weights_render_for_multitask(notebook):
     assert "Linear • Rating Output" in head.locator(".tw-layer-fixed").inner_text()
     _element_shot(head, "rating-head")
     wizard.locator('[data-key="continue"]').click()
-    assert nb.kernel.wait_for("wiz.step == 3", timeout=15)
+    assert nb.kernel.wait_for("wiz.step == 3", timeout=30)
+    expect(wizard.locator(".tw-step-count")).to_have_text("Step 3 of 3")
     slider = wizard.locator('input[type="range"]')
     slider.wait_for(state="visible")
     assert "Current weights: Retrieval = 0.5, Ranking = 0.5 (balanced)" in wizard.inner_text()
     slider.focus()
     nb.page.keyboard.press("ArrowRight")  # the keyboard moves the slider
-    assert nb.kernel.wait_for("wiz.config.ranking_weight == 0.55", timeout=15)
+    assert nb.kernel.wait_for("wiz.config.ranking_weight == 0.55", timeout=30)
     assert nb.kernel.eval("wiz.config.retrieval_weight") == 0.45
     _element_shot(wizard.locator('[aria-label="Loss weights"]'), "loss-weights")
     assert nb.page.page_errors == []
@@ -256,16 +261,16 @@ def test_start_quick_test_streams_epochs_while_the_kernel_stays_free(notebook, t
     panel.wait_for(state="visible", timeout=60_000)
     start = panel.get_by_role("button", name="▶ Start Quick Test")
     start.wait_for()
-    assert start.is_enabled()
+    expect(start).to_be_enabled()
     start.click()
     panel.locator('[role="progressbar"]').wait_for(state="visible", timeout=30_000)
     # The kernel answers while the worker trains.
-    assert nb.kernel.eval("qt.running", timeout=10) is True
-    assert nb.kernel.eval("1 + 1", timeout=10) == 2
+    assert nb.kernel.eval("qt.running", timeout=30) is True
+    assert nb.kernel.eval("1 + 1", timeout=30) == 2
     panel.locator(".tw-metrics tbody tr").first.wait_for(state="visible", timeout=300_000)
     nb.kernel.wait_for("not qt.running", timeout=300)
     assert nb.kernel.eval("qt.status") == "completed", nb.kernel.eval("qt.message")
-    assert panel.locator(".tw-metrics tbody tr").count() == 3
+    expect(panel.locator(".tw-metrics tbody tr")).to_have_count(3)
     panel.locator(".tw-recent-item", has_text="tiny features + Minimal").wait_for()
     _element_shot(panel, "quick-test-finished")
     assert nb.page.page_errors == []

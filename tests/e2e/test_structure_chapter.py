@@ -3,6 +3,8 @@ trainer code, Clone and Delete change the store."""
 
 from __future__ import annotations
 
+from playwright.sync_api import expect
+
 SETUP = """
 import towerwidgets as tw
 
@@ -44,7 +46,7 @@ def test_new_view_clone_delete(notebook, lab, shot):
         "Deep Asymmetric v2",
         "Standard Retrieval v1",
     ]
-    assert cards.count() == 2
+    expect(cards).to_have_count(2)
     shot(chapter, "model-structure-chapter")
 
     # View: read-only architecture and the generated trainer code for the feature config.
@@ -65,7 +67,8 @@ def test_new_view_clone_delete(notebook, lab, shot):
 
     # Clone → a third card and a third stored config.
     chapter.locator(f'[data-key="clone:{new_id}"]').click()
-    nb.kernel.wait_for("len(ms.configs) == 3", timeout=15)
+    nb.kernel.wait_for("len(ms.configs) == 3", timeout=30)
+    expect(cards).to_have_count(3)
     assert len(lab.store().model_configs.list()) == 3
     clone_id = nb.kernel.eval(
         "[c['id'] for c in ms.configs if c['name'] not in "
@@ -86,8 +89,8 @@ def test_new_view_clone_delete(notebook, lab, shot):
     assert len(lab.store().model_configs.list()) == 3
     chapter.locator(f'[data-key="delete:{clone_id}"]').click()
     confirm.locator('[data-key="confirm-delete"]').click()
-    nb.kernel.wait_for("len(ms.configs) == 2", timeout=15)
+    nb.kernel.wait_for("len(ms.configs) == 2", timeout=30)
     assert [c.id for c in lab.store().model_configs.list() if c.id == clone_id] == []
     chapter.locator(f'[data-key="delete:{clone_id}"]').wait_for(state="detached")
-    assert cards.count() == 2
+    expect(cards).to_have_count(2)
     assert nb.page.page_errors == []

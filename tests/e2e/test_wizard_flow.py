@@ -8,6 +8,7 @@ import json
 import re
 
 import pytest
+from playwright.sync_api import expect
 
 SETUP = """
 import towerwidgets as tw
@@ -45,7 +46,7 @@ def test_build_standard_retrieval_v1_by_clicking(wizard, lab, shot):
     alert.wait_for(state="visible")
     assert "Model name is required" in alert.inner_text()
     assert nb.kernel.eval("wiz.step") == 1
-    assert wiz.locator('[data-key="name"]').get_attribute("aria-invalid") == "true"
+    expect(wiz.locator('[data-key="name"]')).to_have_attribute("aria-invalid", "true")
 
     wiz.locator('[data-key="name"]').fill("Standard Retrieval v1")
     # Typed as a person types (Tab, keys): the wizard sends text after a 300 ms pause.
@@ -53,22 +54,24 @@ def test_build_standard_retrieval_v1_by_clicking(wizard, lab, shot):
     nb.page.keyboard.press("Tab")
     nb.page.keyboard.type("Default 3-layer retrieval model for product recommendations")
     wiz.locator('[data-key="type:retrieval"]').click()
-    nb.kernel.wait_for("wiz.config.description.startswith('Default 3-layer')", timeout=10)
+    nb.kernel.wait_for("wiz.config.description.startswith('Default 3-layer')", timeout=30)
     alert.wait_for(state="detached")  # the fixed problem leaves the list
     shot(wiz, "wizard-1-basic-info")
     wiz.locator('[data-key="continue"]').click()
-    assert nb.kernel.wait_for("wiz.step == 2", timeout=10)
+    assert nb.kernel.wait_for("wiz.step == 2", timeout=30)
+    expect(wiz.locator(".tw-step-count")).to_have_text("Step 2 of 3")
 
     # Step 2: the Standard preset, then customise it.
     wiz.locator('[data-key="preset:standard"]').click()
-    assert nb.kernel.wait_for("wiz.preset == 'standard'", timeout=10)
+    assert nb.kernel.wait_for("wiz.preset == 'standard'", timeout=30)
+    expect(wiz.locator('[data-key="preset:standard"]')).to_have_attribute("aria-checked", "true")
     buyer = wiz.locator(".tw-tower-buyer")
-    assert buyer.locator(".tw-layer").count() == 3
+    expect(buyer.locator(".tw-layer")).to_have_count(3)
 
     # + Add Layer ▼ → Dropout: inserted above the output layer.
     wiz.locator('[data-key="add:buyer"]').click()
     wiz.locator(".tw-menu [role=menuitem]", has_text="Dropout").click()
-    nb.kernel.wait_for("len(wiz.config.buyer_tower_layers) == 4", timeout=10)
+    nb.kernel.wait_for("len(wiz.config.buyer_tower_layers) == 4", timeout=30)
     assert [layer["type"] for layer in _layers(nb, "buyer")] == [
         "dense",
         "dense",
@@ -87,7 +90,7 @@ def test_build_standard_retrieval_v1_by_clicking(wizard, lab, shot):
     dialog.locator('[data-key="l2"]').select_option("0.01")
     dialog.locator('[data-action="apply"]').click()
     dialog.wait_for(state="detached")
-    nb.kernel.wait_for("wiz.config.buyer_tower_layers[0].units == 256", timeout=10)
+    nb.kernel.wait_for("wiz.config.buyer_tower_layers[0].units == 256", timeout=30)
     assert _layers(nb, "buyer")[0] == {
         "type": "dense",
         "units": 256,
@@ -100,7 +103,7 @@ def test_build_standard_retrieval_v1_by_clicking(wizard, lab, shot):
     buyer.locator('[data-key="layer:buyer:2"] .tw-handle').drag_to(
         buyer.locator('[data-key="layer:buyer:1"]')
     )
-    nb.kernel.wait_for("wiz.config.buyer_tower_layers[1].type == 'dropout'", timeout=10)
+    nb.kernel.wait_for("wiz.config.buyer_tower_layers[1].type == 'dropout'", timeout=30)
     assert [layer["type"] for layer in _layers(nb, "buyer")] == [
         "dense",
         "dropout",
@@ -110,26 +113,27 @@ def test_build_standard_retrieval_v1_by_clicking(wizard, lab, shot):
 
     # Copy from Buyer, then output dimension 64 (both towers' output layers follow).
     wiz.locator('[data-key="copy-from-buyer"]').click()
-    nb.kernel.wait_for("wiz.config.towers_are_identical()", timeout=10)
+    nb.kernel.wait_for("wiz.config.towers_are_identical()", timeout=30)
     wiz.locator('[data-key="output-dim:64"]').click()
-    nb.kernel.wait_for("wiz.config.output_embedding_dim == 64", timeout=10)
+    nb.kernel.wait_for("wiz.config.output_embedding_dim == 64", timeout=30)
     wiz.locator(".tw-tower-product .tw-layer-output", has_text="Dense(64)").wait_for()
     shot(wiz, "wizard-2-towers")
     wiz.locator('[data-key="continue"]').click()
-    assert nb.kernel.wait_for("wiz.step == 3", timeout=10)
+    assert nb.kernel.wait_for("wiz.step == 3", timeout=30)
+    expect(wiz.locator(".tw-step-count")).to_have_text("Step 3 of 3")
 
     # Step 3: Adam at 0.01.
     wiz.locator('[data-key="optimizer:adam"]').click()
-    nb.kernel.wait_for("wiz.config.optimizer == 'adam'", timeout=10)
+    nb.kernel.wait_for("wiz.config.optimizer == 'adam'", timeout=30)
     wiz.locator('[data-key="lr:0.01"]').click()
-    nb.kernel.wait_for("wiz.config.learning_rate == 0.01", timeout=10)
+    nb.kernel.wait_for("wiz.config.learning_rate == 0.01", timeout=30)
     summary = wiz.locator(".tw-summary")
     summary.get_by_text("Adam @ 0.01").wait_for()
     shot(wiz, "wizard-3-training")
 
     assert lab.store().model_configs.list() == []  # nothing is stored before Save
     wiz.locator('[data-key="save"]').click()
-    nb.kernel.wait_for("wiz.closed", timeout=15)
+    nb.kernel.wait_for("wiz.closed", timeout=30)
     wiz.get_by_text('Saved "Standard Retrieval v1"').wait_for()
 
     # The store holds exactly what was clicked together.
@@ -168,7 +172,8 @@ def test_escape_closes_a_layer_modal_without_changes(wizard):
     page = nb.page
     wiz.locator('[data-key="name"]').fill("Escape check")
     wiz.locator('[data-key="continue"]').click()
-    assert nb.kernel.wait_for("wiz.step == 2", timeout=10)
+    assert nb.kernel.wait_for("wiz.step == 2", timeout=30)
+    expect(wiz.locator(".tw-step-count")).to_have_text("Step 2 of 3")
     before = nb.kernel.eval("wiz.config.to_dict()")
 
     for key, change in (
