@@ -42,7 +42,8 @@ const buttonByText = (el, text) => /** @type {HTMLButtonElement} */ ([...el.quer
 
 let el;
 beforeEach(() => { el = document.createElement("div"); document.body.appendChild(el); });
-afterEach(() => { el.remove(); document.body.replaceChildren(); });
+// Real timers again even when a fake-timer test failed half-way (no leak into the next test).
+afterEach(() => { vi.useRealTimers(); el.remove(); document.body.replaceChildren(); });
 
 describe("TowerBuilder", () => {
   it("renders presets, both towers with colour-coded blocks and footers", () => {
