@@ -72,7 +72,7 @@ class Kernel:
         self._client = BlockingKernelClient(connection_file=str(connection_file))
         self._client.load_connection_file()
         self._client.start_channels()
-        self._client.wait_for_ready(timeout=60)
+        self._client.wait_for_ready(timeout=120)
 
     def execute(self, code: str, timeout: float = 120.0, **expressions: str) -> dict[str, Any]:
         """Run ``code`` silently; return the named ``expressions`` evaluated afterwards."""
@@ -186,7 +186,7 @@ class Lab:
         return path
 
     # Kernels
-    def session_for(self, path: str, timeout: float = 60.0) -> dict[str, Any]:
+    def session_for(self, path: str, timeout: float = 120.0) -> dict[str, Any]:
         """The server-side session (with its kernel) of the notebook at ``path``."""
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
@@ -196,7 +196,7 @@ class Lab:
             time.sleep(0.2)
         raise TimeoutError(f"no kernel session for {path} after {timeout:.0f}s")
 
-    def wait_kernel_idle(self, kernel_id: str, timeout: float = 60.0) -> None:
+    def wait_kernel_idle(self, kernel_id: str, timeout: float = 120.0) -> None:
         deadline = time.monotonic() + timeout
         state = None
         while time.monotonic() < deadline:
@@ -210,7 +210,7 @@ class Lab:
         session = self.session_for(path)
         kernel_id = session["kernel"]["id"]
         connection = self.runtime_dir / f"kernel-{kernel_id}.json"
-        deadline = time.monotonic() + 30
+        deadline = time.monotonic() + 60
         while not connection.exists() and time.monotonic() < deadline:
             time.sleep(0.1)
         return Kernel(connection)
@@ -363,7 +363,7 @@ class Notebook:
     def open(self, workspace: str | None = None) -> Notebook:
         self.page.goto(self.lab.page_url(self.path, workspace))
         self.page.locator(".jp-NotebookPanel .jp-Notebook .jp-Cell").first.wait_for(
-            state="visible", timeout=60_000
+            state="visible", timeout=120_000
         )
         session = self.lab.session_for(self.path)
         self.lab.wait_kernel_idle(session["kernel"]["id"])
@@ -376,7 +376,7 @@ class Notebook:
         # The page shows the kernel as idle (ready to take cells) in its toolbar.
         self.page.locator(
             ".jp-NotebookPanel .jp-Notebook-ExecutionIndicator[data-status='idle']"
-        ).first.wait_for(state="attached", timeout=60_000)
+        ).first.wait_for(state="attached", timeout=120_000)
         return self
 
     @property

@@ -115,7 +115,7 @@ def test_every_widget_renders_and_answers_a_click(notebook):
     # ModelStructure: cards render (a hostile name as text); Clone reaches the store.
     structure = out(3).locator(".tw-structure")
     structure.wait_for(state="visible")
-    assert XSS in structure.inner_text()
+    expect(structure).to_contain_text(XSS)
     assert structure.locator("img").count() == 0
     _element_shot(structure, "model-structure")
     # View: read-only towers, then generated code once a Feature Config is chosen.
@@ -163,7 +163,7 @@ def test_every_widget_renders_and_answers_a_click(notebook):
     # MetricsTable: best values highlighted; clicking a header sorts in the kernel's state.
     table = out(5).locator(".tw-metrics")
     table.wait_for(state="visible")
-    assert table.locator(".tw-best").count() == 2
+    expect(table.locator(".tw-best")).to_have_count(2)
     table.locator('[data-key="sort:loss"]').click()
     assert nb.kernel.wait_for("mt.sort_by == 'loss'", timeout=30)
 
