@@ -6,8 +6,8 @@ import { renderMetricsTable } from "./metrics_table.js";
 export const QUICK_TEST_TRAITS = [
   "feature_configs", "model_configs", "feature_config_id", "model_config_id", "feature_summary", "model_summary",
   "needs_rating", "rating_columns", "rating_column", "epochs_override", "batch_size_override", "learning_rate_override",
-  "choices", "defaults", "checks", "estimate", "can_start", "running", "stage", "progress", "status", "message",
-  "result", "recent", "metrics",
+  "choices", "defaults", "checks", "estimate", "vertex_machine", "can_start", "running", "stage", "progress", "status",
+  "message", "result", "recent", "metrics",
 ];
 
 /** @param {{model: import("./dom.js").AnyModel, el: HTMLElement, host?: any}} props */
@@ -106,8 +106,24 @@ export function renderQuickTest({ model, el, host }) {
       h("div", { class: "tw-box tw-checks", "aria-label": "Validation" },
         h("ul", { class: "tw-plain" }, checks.map((/** @type {any} */ c) => h("li", { class: c.ok ? "tw-ok" : "tw-bad", text: `${c.ok ? "✓" : "✗"} ${c.label}: ${c.text}` }))),
         est.duration ? h("p", { text: `Estimated Duration: ${est.duration}` }) : null,
-        est.cost ? h("p", { text: `Estimated Cost:     ${est.cost}` }) : null),
+        est.cost ? h("p", { text: `Estimated Cost:     ${est.cost}` }) : null,
+        est.vertex ? vertexLine(est.vertex, choices.vertex_machine || []) : null),
     ]);
+  }
+
+  /**
+   * The same test priced on a Vertex AI machine type (chosen here), next to the local one.
+   * @param {{machine: string, duration: string, cost: string}} vertex @param {string[]} machines
+   */
+  function vertexLine(vertex, machines) {
+    const id = uid("tw-vertex");
+    return h("div", { class: "tw-vertex-estimate" },
+      h("label", { for: id, class: "tw-field-label", text: "On Vertex AI: " }),
+      h("select", {
+        id, class: "tw-select", "data-key": "vertex_machine",
+        onchange: (/** @type {Event} */ e) => set("vertex_machine", /** @type {HTMLSelectElement} */ (e.target).value),
+      }, machines.map((m) => h("option", { value: m, text: m, selected: m === (model.get("vertex_machine") || vertex.machine) }))),
+      h("span", { class: "tw-muted", text: ` ${vertex.duration} • ${vertex.cost} (startup included)` }));
   }
 
   function drawRun() {
@@ -165,7 +181,7 @@ export function renderQuickTest({ model, el, host }) {
   const offs = [
     listen(model, ["feature_configs", "model_configs", "feature_config_id", "model_config_id", "feature_summary", "model_summary",
       "needs_rating", "rating_columns", "rating_column", "epochs_override", "batch_size_override", "learning_rate_override",
-      "choices", "defaults", "checks", "estimate"], drawTop),
+      "choices", "defaults", "checks", "estimate", "vertex_machine"], drawTop),
     listen(model, ["can_start", "running", "stage", "progress", "status", "message", "result"], drawRun),
     listen(model, ["recent"], drawRecent),
     listen(model, ["metrics"], () => { mountMetrics(); }),

@@ -522,6 +522,26 @@ describe("QuickTestPanel", () => {
     expect(model.listenerCount()).toBe(0);
   });
 
+  it("prices the test on a chosen Vertex AI machine next to the local estimate", () => {
+    const model = fakeModel(quickState({
+      choices: { epochs: [1], batch_size: [4096], learning_rate: [0.1], vertex_machine: ["n1-standard-4", "n1-standard-8"] },
+      estimate: { duration: "~35 s", cost: "$0.00 (local, no cost)", vertex: { machine: "n1-standard-8", duration: "~7 min", cost: "~$0.09" } },
+    }));
+    const cleanup = renderQuickTest({ model, el });
+    const line = el.querySelector(".tw-vertex-estimate");
+    expect(line.textContent).toContain("On Vertex AI:");
+    expect(line.textContent).toContain("~7 min • ~$0.09");
+    const picker = line.querySelector('[data-key="vertex_machine"]');
+    expect(picker.value).toBe("n1-standard-8");
+    expect([...picker.options].map((o) => o.value)).toEqual(["n1-standard-4", "n1-standard-8"]);
+    picker.value = "n1-standard-4";
+    picker.dispatchEvent(new Event("change"));
+    expect(model.state.vertex_machine).toBe("n1-standard-4");
+    model.update({ estimate: { duration: "~35 s", cost: "$0.00 (local, no cost)" } });
+    expect(el.querySelector(".tw-vertex-estimate")).toBeNull();
+    cleanup();
+  });
+
   it("shows the rating column section, live progress, cancel and recent tests", async () => {
     const table = fakeModel({ _view: "metrics_table", columns: [], rows: [], best: {}, sort_by: "", sort_descending: false, title: "", empty_text: "none" });
     const model = fakeModel(quickState({ metrics: "anywidget:m1" }), { children: { m1: table } });

@@ -7,6 +7,7 @@ import time
 
 import pandas as pd
 import pytest
+import traitlets
 from widget_helpers import front_end
 
 from towerwidgets.config import ModelConfig, QuickTest
@@ -243,6 +244,28 @@ def test_panel_overrides_change_the_estimate(panel):
     assert panel.estimate["seconds"] > before
     panel.set_state({"epochs_override": None})
     assert panel.estimate["seconds"] == before
+
+
+def test_panel_estimates_a_vertex_ai_run_for_the_chosen_machine(panel):
+    """Before starting, the panel prices the same test on a Vertex AI machine type."""
+    from towerwidgets.runner.estimates import MACHINE_PRICES, estimate_quick_test
+
+    assert panel.estimate["cost"] == "$0.00 (local, no cost)"
+    assert "local" not in panel.choices["vertex_machine"]
+    assert "n1-standard-4" in panel.choices["vertex_machine"]
+    vertex = panel.estimate["vertex"]
+    fc, mc = panel._configs()
+    expected = estimate_quick_test(fc, mc, n_rows=len(panel.data), machine="n1-standard-8")
+    assert vertex["machine"] == "n1-standard-8"
+    assert vertex["cost"] == f"~${expected.cost_usd:.2f}" and expected.cost_usd > 0
+    panel.set_state({"vertex_machine": "n1-standard-16"})
+    faster = panel.estimate["vertex"]
+    assert faster["machine"] == "n1-standard-16"
+    assert faster["seconds"] < vertex["seconds"]  # a faster machine, same startup overhead
+    assert MACHINE_PRICES["n1-standard-16"]["usd_per_hour"] > 0
+    with pytest.raises(traitlets.TraitError, match="choose one of: n1-standard-4"):
+        panel.vertex_machine = "a-machine-that-does-not-exist"
+    assert panel.estimate["vertex"]["machine"] == "n1-standard-16"
 
 
 def test_ranking_needs_a_rating_column(store, panel):

@@ -9,6 +9,7 @@ from typing import Any, ClassVar
 import traitlets
 
 from towerwidgets.config.quick_test import metrics_frame
+from towerwidgets.runner.estimates import MACHINE_PRICES
 from towerwidgets.widgets._base import StoreWatching, TowerWidget, _message, child_trait
 from towerwidgets.widgets._format import (
     format_duration,
@@ -25,6 +26,7 @@ log = logging.getLogger(__name__)
 EPOCH_CHOICES = [1, 2, 3, 5, 10, 20]
 BATCH_CHOICES = [256, 512, 1024, 2048, 4096, 8192]
 LR_CHOICES = [0.001, 0.01, 0.05, 0.1]
+VERTEX_MACHINES = [name for name in MACHINE_PRICES if name != "local"]
 STATUS_LABELS = {
     "pending": "Pending",
     "running": "Running",
@@ -71,6 +73,9 @@ class QuickTestPanel(StoreWatching, TowerWidget):
     defaults = traitlets.Dict().tag(sync=True)
     checks = traitlets.List(traitlets.Dict()).tag(sync=True)
     estimate = traitlets.Dict().tag(sync=True)
+    # The Vertex AI machine type whose duration and cost the estimate also shows, so a
+    # user can weigh a local quick test against a run in the cloud before starting.
+    vertex_machine = traitlets.Unicode("n1-standard-8").tag(sync=True)
     can_start = traitlets.Bool(False).tag(sync=True)
     running = traitlets.Bool(False).tag(sync=True)
     stage = traitlets.Unicode("").tag(sync=True)
@@ -108,6 +113,7 @@ class QuickTestPanel(StoreWatching, TowerWidget):
             "epochs": EPOCH_CHOICES,
             "batch_size": BATCH_CHOICES,
             "learning_rate": LR_CHOICES,
+            "vertex_machine": VERTEX_MACHINES,
         }
         self.refresh()
 
@@ -193,6 +199,16 @@ class QuickTestPanel(StoreWatching, TowerWidget):
         if model_config_id is not None:
             self.model_config_id = model_config_id
 
+    @traitlets.validate("vertex_machine")
+    def _valid_machine(self, proposal: Any) -> str:
+        value = proposal["value"]
+        if value not in VERTEX_MACHINES:
+            raise traitlets.TraitError(
+                f"Unknown Vertex AI machine type {value!r}; choose one of: "
+                + ", ".join(VERTEX_MACHINES)
+            )
+        return value
+
     @traitlets.observe(
         "feature_config_id",
         "model_config_id",
@@ -200,6 +216,7 @@ class QuickTestPanel(StoreWatching, TowerWidget):
         "epochs_override",
         "batch_size_override",
         "learning_rate_override",
+        "vertex_machine",
     )
     def _on_selection(self, change: Any) -> None:
         if not self._refreshing:
@@ -383,11 +400,26 @@ class QuickTestPanel(StoreWatching, TowerWidget):
         est = estimate_quick_test(
             fc, mc, n_rows=rows, epochs=self.epochs_override, batch_size=self.batch_size_override
         )
+        cloud = estimate_quick_test(
+            fc,
+            mc,
+            n_rows=rows,
+            epochs=self.epochs_override,
+            batch_size=self.batch_size_override,
+            machine=self.vertex_machine,
+        )
         return {
             "seconds": est.seconds,
             "duration": fd(est.seconds),
             "cost": f"~${est.cost_usd:.2f}" if est.cost_usd else "$0.00 (local, no cost)",
             "text": est.text,
+            "vertex": {
+                "machine": cloud.machine,
+                "seconds": cloud.seconds,
+                "duration": fd(cloud.seconds),
+                "cost": f"~${cloud.cost_usd:.2f}",
+                "text": cloud.text,
+            },
         }
 
     # ── running ─────────────────────────────────────────────────────────────────────────
