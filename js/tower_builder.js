@@ -44,10 +44,17 @@ export function renderTowerBuilder({ model, el, showErrors = true }) {
   let openMenu = null;
   /** @type {string|null} */
   let focusAfter = null;
-  // A focus target that exists only once Python's answer arrives (a newly added block):
-  // until then focus stays where it is, so a quick Enter never lands on the old block.
-  /** @type {{key: string, ready: (cfg: any) => boolean}|null} */
+  // A focus target that exists only once Python's answer arrives (a newly added, moved or
+  // removed block): until then focus stays where it is, so a quick key press never lands on
+  // a stale block, even when other traits re-render the builder first. Python's next
+  // config_data is its answer; if the target is not there as expected, focus stays put.
+  /** @type {{key: string, base: any, ready: (cfg: any) => boolean}|null} */
   let focusWhen = null;
+  /** @param {string} key @param {(cfg: any) => boolean} ready */
+  const focusOnAnswer = (key, ready) => { focusWhen = { key, base: model.get("config_data"), ready }; };
+  /** A moved block: a layer of its type at `dst` (Python may adjust its units). @param {string} tower @param {number} dst @param {any} layer */
+  const movedTo = (tower, dst, layer) => focusOnAnswer(`layer:${tower}:${dst}`,
+    (cfg) => ((cfg[FIELDS[tower]] || [])[dst] || {}).type === layer.type);
   /** @type {(() => void)|null} */
   let closeModal = null;
   /** @type {{tower: string, index: number}|null} */
@@ -57,8 +64,9 @@ export function renderTowerBuilder({ model, el, showErrors = true }) {
 
   const draw = () => {
     rebuild(root, build);
-    if (focusWhen && focusWhen.ready(model.get("config_data") || {})) {
-      focusAfter = focusWhen.key;
+    const current = model.get("config_data");
+    if (focusWhen && current !== focusWhen.base) {
+      if (focusWhen.ready(current || {})) focusAfter = focusWhen.key;
       focusWhen = null;
     }
     if (focusAfter) {
@@ -171,7 +179,7 @@ export function renderTowerBuilder({ model, el, showErrors = true }) {
     const last = tower === "rating_head" ? layers.length - 2 : layers.length - 1;
     const move = (/** @type {number} */ dst) => {
       if (dst < 0 || dst > last || dst === index) return;
-      focusAfter = `layer:${tower}:${dst}`;
+      movedTo(tower, dst, layer);
       send("move_layer", { tower, src: index, dst });
     };
     const gear = h("button", {
@@ -182,7 +190,11 @@ export function renderTowerBuilder({ model, el, showErrors = true }) {
     const trash = h("button", {
       type: "button", class: "tw-icon-btn", "data-key": `trash:${tower}:${index}`, "aria-label": `Delete ${label} (${TOWER_NAMES[tower]} layer ${index + 1})`,
       title: "Delete", text: "🗑",
-      onclick: () => { focusAfter = `layer:${tower}:${Math.max(0, index - 1)}`; send("remove_layer", { tower, index }); },
+      onclick: () => {
+        const count = layers.length;
+        focusOnAnswer(`layer:${tower}:${Math.max(0, index - 1)}`, (cfg) => (cfg[FIELDS[tower]] || []).length < count);
+        send("remove_layer", { tower, index });
+      },
     });
     const block = h("li", {
       class: `tw-layer tw-layer-${kind}`, tabindex: "0", "data-key": `layer:${tower}:${index}`,
@@ -220,7 +232,7 @@ export function renderTowerBuilder({ model, el, showErrors = true }) {
       if (dragging && dragging.tower === tower && dragging.index !== index && index <= last) {
         const src = dragging.index;
         dragging = null;
-        focusAfter = `layer:${tower}:${index}`;
+        movedTo(tower, index, layers[src]);
         send("move_layer", { tower, src, dst: index });
       }
     });
@@ -266,7 +278,7 @@ export function renderTowerBuilder({ model, el, showErrors = true }) {
           const field = FIELDS[tower];
           const count = layers.length;
           focusAfter = `add:${tower}`;
-          focusWhen = { key: `layer:${tower}:${at}`, ready: (cfg) => (cfg[field] || []).length > count };
+          focusOnAnswer(`layer:${tower}:${at}`, (cfg) => (cfg[field] || []).length > count);
           send("add_layer", { tower, type: item.type });
           draw();
         },

@@ -121,6 +121,40 @@ describe("TowerBuilder", () => {
     cleanup();
   });
 
+  it("Alt+Arrow and 🗑 move focus only once Python's config arrives, not on an earlier re-render", () => {
+    const model = fakeModel(builderState());
+    const cleanup = renderTowerBuilder({ model, el });
+    const cfg = standard();
+    cfg.buyer_tower_layers.splice(1, 0, { type: "dropout", rate: 0.2 });
+    model.update({ config_data: cfg });
+    const block = el.querySelector('[data-key="layer:buyer:1"]');
+    expect(block.textContent).toContain("Dropout");
+    block.focus();
+    block.dispatchEvent(new KeyboardEvent("keydown", { key: "ArrowUp", altKey: true, bubbles: true }));
+    expect(model.lastSent("move_layer")).toMatchObject({ tower: "buyer", src: 1, dst: 0 });
+    // A late trait of an earlier edit re-renders first: focus stays on the Dropout block.
+    model.update({ warnings: ["a late warning"] });
+    expect(document.activeElement.dataset.key).toBe("layer:buyer:1");
+    expect(document.activeElement.textContent).toContain("Dropout");
+    const moved = standard();
+    moved.buyer_tower_layers.splice(0, 0, { type: "dropout", rate: 0.2 });
+    model.update({ config_data: moved });
+    expect(document.activeElement.dataset.key).toBe("layer:buyer:0");
+    expect(document.activeElement.textContent).toContain("Dropout");
+    // Delete: focus goes to the previous block only when the shorter tower arrives.
+    const dense = el.querySelector('[data-key="layer:buyer:2"]');
+    dense.focus();
+    dense.dispatchEvent(new KeyboardEvent("keydown", { key: "Delete", bubbles: true }));
+    expect(model.lastSent("remove_layer")).toMatchObject({ tower: "buyer", index: 2 });
+    model.update({ estimates: { total_params_text: "~30K", quick_test_time: "~30 s" } });
+    expect(document.activeElement.dataset.key).toBe("layer:buyer:2");
+    const removed = structuredClone(moved);
+    removed.buyer_tower_layers.splice(2, 1);
+    model.update({ config_data: removed });
+    expect(document.activeElement.dataset.key).toBe("layer:buyer:1");
+    cleanup();
+  });
+
   it("Escape returns focus to the block even if Python's answers re-rendered it meanwhile", () => {
     const model = fakeModel(builderState());
     const cleanup = renderTowerBuilder({ model, el });
