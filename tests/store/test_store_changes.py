@@ -174,9 +174,9 @@ def test_listeners_are_held_weakly_and_can_be_cancelled(store):
     seen = Recorder()
     store.on_change(seen)
     gone = Recorder()
-    store.on_change(gone)
+    store.on_change(gone, weak=True)
     kept = []
-    sub = store.on_change(lambda table: kept.append(table), weak=False)
+    sub = store.on_change(lambda table: kept.append(table))  # strong by default
     assert changes.listener_count(store.changes_key) == 3
     del gone
     gc.collect()
@@ -198,7 +198,7 @@ def test_bound_methods_are_held_weakly(store):
             calls.append(table)
 
     obj = Widgetish()
-    store.on_change(obj.on_store)  # the bound method itself is gone at once; obj is not
+    store.on_change(obj.on_store, weak=True)  # the bound method itself is gone at once; obj is not
     store.model_configs.create(minimal())
     assert calls == ["model_configs"]
     del obj

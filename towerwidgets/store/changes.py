@@ -143,7 +143,7 @@ class StoreWatcher:
         self._subscription: Subscription | None = None
         on_change = getattr(store, "on_change", None)
         if on_change is not None:
-            self._subscription = on_change(self._on_change, self._tables)
+            self._subscription = on_change(self._on_change, self._tables, weak=True)
         self.baseline()
 
     @property

@@ -135,12 +135,13 @@ class Store:
         callback: Callable[[str], Any],
         tables: Iterable[str] | None = None,
         *,
-        weak: bool = True,
+        weak: bool = False,
     ) -> changes.Subscription:
         """Call ``callback(table)`` after a committed write to this database (by any Store
         in this process) changed ``tables`` (default: feature_configs, model_configs,
         quick_tests). Quick tests notify on create, status change and delete, not on
-        progress. Held weakly unless ``weak=False``; returns a handle to ``cancel()``."""
+        progress. Returns a handle to ``cancel()``; until then the callback is kept alive,
+        unless ``weak=True`` (widgets: a listener must not keep its object alive)."""
         return changes.subscribe(self.changes_key, callback, tables, weak=weak)
 
     def data_version(self) -> int | None:
