@@ -13,7 +13,7 @@ export function renderModelStructure({ model, el, host }) {
   const headId = uid("tw-ms-title");
   const header = h("div", { class: "tw-chapter-head" },
     h("h2", { id: headId, class: "tw-chapter-title", text: "Chapter: Model Structure" }),
-    h("button", { type: "button", class: "tw-btn tw-btn-primary", "data-action": "new", text: "+ New Model", onclick: () => command(model, "new") }));
+    h("button", { type: "button", class: "tw-btn tw-btn-primary", "data-action": "new", "data-key": "new", text: "+ New Model", onclick: () => { opener = "new"; command(model, "new"); } }));
   const status = h("p", { class: "tw-status", role: "status", "aria-live": "polite" });
   const wizardSlot = h("div", { class: "tw-wizard-slot" });
   const confirmBox = h("div", { class: "tw-confirm-slot" });
@@ -26,8 +26,35 @@ export function renderModelStructure({ model, el, host }) {
   let wizardCleanup = null;
   let wizardToken = 0;
   let lastFocus = "";
+  // The control that opened the wizard or the View dialog: focus returns there on close.
+  let opener = "";
 
-  const act = (/** @type {string} */ kind, /** @type {number} */ id) => { lastFocus = `${kind}:${id}`; return command(model, kind, { config_id: id }); };
+  const act = (/** @type {string} */ kind, /** @type {number} */ id) => {
+    lastFocus = `${kind}:${id}`;
+    if (kind === "view" || kind === "edit") opener = lastFocus;
+    return command(model, kind, { config_id: id });
+  };
+
+  /**
+   * The wizard and the View panel are modal dialogs over the chapter: while one is open the
+   * rest of the chapter is inert (no focus, no clicks, hidden from assistive tech) and
+   * dimmed; on close, focus returns to the button that opened it.
+   */
+  function syncModal() {
+    const open = wizardSlot.childElementCount > 0 ? wizardSlot : viewBox.childElementCount > 0 ? viewBox : null;
+    const wasOpen = root.classList.contains("tw-modal-open");
+    root.classList.toggle("tw-modal-open", !!open);
+    for (const part of [header, status, wizardSlot, confirmBox, viewBox, list]) {
+      const blocked = !!open && part !== open;
+      part.toggleAttribute("inert", blocked);
+      if (blocked) part.setAttribute("aria-hidden", "true"); else part.removeAttribute("aria-hidden");
+    }
+    if (wasOpen && !open && opener) {
+      const back = /** @type {HTMLElement|null} */ (root.querySelector(`[data-key="${opener}"]`));
+      if (back && !root.contains(document.activeElement)) back.focus(); // the dialog took focus with it
+      opener = "";
+    }
+  }
 
   function drawList() {
     const configs = model.get("configs") || [];
@@ -85,7 +112,7 @@ export function renderModelStructure({ model, el, host }) {
 
   function drawView() {
     const v = model.get("viewing") || {};
-    if (!v.id) { rebuild(viewBox, () => []); return; }
+    if (!v.id) { rebuild(viewBox, () => []); syncModal(); return; }
     const titleId = uid("tw-view");
     const fcs = model.get("feature_configs") || [];
     const selId = uid("tw-fc-select");
@@ -96,7 +123,7 @@ export function renderModelStructure({ model, el, host }) {
       h("div", { class: "tw-input-block tw-muted", text: dim ? `INPUT ${dim}D` : "INPUT (dimension from Features)" }),
       h("ol", { class: "tw-layers tw-readonly" }, layers.map((l, i) => h("li", { class: `tw-layer tw-layer-${i === lastDense(layers) && title !== "Rating Head" ? "output" : l.type}` },
         h("div", { class: "tw-layer-text" }, h("div", { class: "tw-layer-title", text: l.label }), h("div", { class: "tw-layer-detail", text: l.detail }))))));
-    const panel = h("section", { class: "tw-view", role: "region", "aria-labelledby": titleId, tabindex: "-1" },
+    const panel = h("section", { class: "tw-view", role: "dialog", "aria-modal": "true", "aria-labelledby": titleId, tabindex: "-1" },
       h("div", { class: "tw-card-head" },
         h("h3", { id: titleId, text: `View: ${v.name}` }),
         h("button", { type: "button", class: "tw-btn tw-btn-small", "data-key": "close-view", text: "Close", onclick: () => command(model, "close_view") })),
@@ -127,6 +154,7 @@ export function renderModelStructure({ model, el, host }) {
     panel.addEventListener("keydown", (e) => { if (/** @type {KeyboardEvent} */ (e).key === "Escape") { e.preventDefault(); command(model, "close_view"); } });
     const hadFocus = viewBox.contains(document.activeElement);
     rebuild(viewBox, () => [panel]);
+    syncModal();
     if (!hadFocus && lastFocus.startsWith("view:")) { panel.focus(); lastFocus = ""; }
   }
 
@@ -136,10 +164,14 @@ export function renderModelStructure({ model, el, host }) {
     const token = wizardToken;
     if (wizardCleanup) { wizardCleanup(); wizardCleanup = null; }
     wizardSlot.replaceChildren();
+    syncModal();
     if (!ref) return;
     const child = await childModel(model, host, ref);
     if (!child || token !== wizardToken) return;
     wizardCleanup = renderWizard({ model: child, el: wizardSlot });
+    const dialog = wizardSlot.querySelector('[role="dialog"]');
+    if (dialog) dialog.setAttribute("aria-modal", "true");
+    syncModal();
     const first = /** @type {HTMLElement|null} */ (wizardSlot.querySelector("input, button"));
     if (first) first.focus();
   }

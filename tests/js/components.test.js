@@ -501,6 +501,29 @@ describe("ModelStructure", () => {
     select.dispatchEvent(new Event("change"));
     expect(model.state.feature_config_id).toBeNull();
     cleanup();
+  });
+
+  it("View is a modal dialog: the chapter is inert meanwhile, focus returns to View on close", () => {
+    const model = fakeModel(structureState());
+    const cleanup = renderModelStructure({ model, el });
+    const viewButton = el.querySelector('[data-key="view:1"]');
+    viewButton.focus();
+    viewButton.click();
+    model.update({ viewing: { id: 1, name: "Standard Retrieval v1", model_type: "retrieval", buyer_layers: [], product_layers: [], rating_head_layers: [], output_dim: 32 } });
+    const dialog = el.querySelector(".tw-view");
+    expect(dialog.getAttribute("role")).toBe("dialog");
+    expect(dialog.getAttribute("aria-modal")).toBe("true");
+    expect(el.querySelector(".tw-config-list").hasAttribute("inert")).toBe(true);
+    expect(el.querySelector(".tw-config-list").getAttribute("aria-hidden")).toBe("true");
+    expect(document.activeElement).toBe(dialog);
+    dialog.dispatchEvent(new KeyboardEvent("keydown", { key: "Escape", bubbles: true }));
+    expect(model.lastSent("close_view")).toBeTruthy();
+    model.update({ viewing: {} });
+    expect(el.querySelector(".tw-view")).toBeNull();
+    expect(el.querySelector(".tw-config-list").hasAttribute("inert")).toBe(false);
+    expect(el.querySelector(".tw-config-list").hasAttribute("aria-hidden")).toBe(false);
+    expect(document.activeElement.dataset.key).toBe("view:1");
+    cleanup();
     expect(model.listenerCount()).toBe(0);
   });
 
@@ -508,13 +531,26 @@ describe("ModelStructure", () => {
     const wizard = fakeModel(wizardState());
     const model = fakeModel(structureState(), { children: { w1: wizard } });
     const cleanup = renderModelStructure({ model, el });
+    const newButton = buttonByText(el, "+ New Model");
+    newButton.focus();
+    newButton.click();
     model.update({ wizard: "anywidget:w1" });
     await tick();
     expect(el.querySelector(".tw-wizard")).toBeTruthy();
+    // Modal over the chapter: the wizard is an aria-modal dialog, the rest is inert.
+    expect(el.querySelector('.tw-wizard[role="dialog"]').getAttribute("aria-modal")).toBe("true");
+    expect(el.querySelector(".tw-structure").classList.contains("tw-modal-open")).toBe(true);
+    expect(el.querySelector(".tw-config-list").hasAttribute("inert")).toBe(true);
+    expect(el.querySelector(".tw-chapter-head").hasAttribute("inert")).toBe(true);
+    expect(el.querySelector(".tw-wizard-slot").hasAttribute("inert")).toBe(false);
+    expect(el.querySelector(".tw-wizard").contains(document.activeElement)).toBe(true);
     model.update({ wizard: null });
     await tick();
     expect(el.querySelector(".tw-wizard")).toBeNull();
     expect(wizard.listenerCount()).toBe(0);
+    expect(el.querySelector(".tw-config-list").hasAttribute("inert")).toBe(false);
+    expect(el.querySelector(".tw-structure").classList.contains("tw-modal-open")).toBe(false);
+    expect(document.activeElement).toBe(buttonByText(el, "+ New Model")); // back to the opener
     cleanup();
     expect(model.listenerCount()).toBe(0);
   });
