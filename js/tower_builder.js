@@ -48,10 +48,13 @@ export function renderTowerBuilder({ model, el, showErrors = true }) {
   // removed block): until then focus stays where it is, so a quick key press never lands on
   // a stale block, even when other traits re-render the builder first. Python's next
   // config_data is its answer; if the target is not there as expected, focus stays put.
-  /** @type {{key: string, base: any, ready: (cfg: any) => boolean}|null} */
+  /** @type {{key: string, base: any, ready: (cfg: any) => boolean, since: number}|null} */
   let focusWhen = null;
   /** @param {string} key @param {(cfg: any) => boolean} ready */
-  const focusOnAnswer = (key, ready) => { focusWhen = { key, base: model.get("config_data"), ready }; };
+  const focusOnAnswer = (key, ready) => { focusWhen = { key, base: model.get("config_data"), ready, since: Date.now() }; };
+  // While Python has not answered an edit (at most 2 s), the blocks on screen are stale: a
+  // key press on one would act on the layer that used to be at its index.
+  const awaitingAnswer = () => !!focusWhen && Date.now() - focusWhen.since < 2000;
   /** A moved block: a layer of its type at `dst` (Python may adjust its units). @param {string} tower @param {number} dst @param {any} layer */
   const movedTo = (tower, dst, layer) => focusOnAnswer(`layer:${tower}:${dst}`,
     (cfg) => ((cfg[FIELDS[tower]] || [])[dst] || {}).type === layer.type);
@@ -209,6 +212,7 @@ export function renderTowerBuilder({ model, el, showErrors = true }) {
     block.addEventListener("keydown", (e) => {
       const ev = /** @type {KeyboardEvent} */ (e);
       if (ev.target !== block) return;
+      if (awaitingAnswer() && (ev.altKey || ["Enter", " ", "Delete"].includes(ev.key))) { ev.preventDefault(); return; }
       if (ev.altKey && ev.key === "ArrowUp") { ev.preventDefault(); move(index - 1); }
       else if (ev.altKey && ev.key === "ArrowDown") { ev.preventDefault(); move(index + 1); }
       else if (ev.key === "Enter" || ev.key === " ") { ev.preventDefault(); openModal(tower, index, layer, isOutput); }

@@ -136,11 +136,17 @@ describe("TowerBuilder", () => {
     model.update({ warnings: ["a late warning"] });
     expect(document.activeElement.dataset.key).toBe("layer:buyer:1");
     expect(document.activeElement.textContent).toContain("Dropout");
+    // Keys on a block are ignored until Python answers: index 1 is about to be Dense(128).
+    document.activeElement.dispatchEvent(new KeyboardEvent("keydown", { key: "Enter", bubbles: true }));
+    expect(el.querySelector('[role="dialog"]')).toBeNull();
     const moved = standard();
     moved.buyer_tower_layers.splice(0, 0, { type: "dropout", rate: 0.2 });
     model.update({ config_data: moved });
     expect(document.activeElement.dataset.key).toBe("layer:buyer:0");
     expect(document.activeElement.textContent).toContain("Dropout");
+    document.activeElement.dispatchEvent(new KeyboardEvent("keydown", { key: "Enter", bubbles: true }));
+    expect(el.querySelector('[role="dialog"]').textContent).toContain("Configure Dropout Layer");
+    el.querySelector('[role="dialog"]').dispatchEvent(new KeyboardEvent("keydown", { key: "Escape", bubbles: true }));
     // Delete: focus goes to the previous block only when the shorter tower arrives.
     const dense = el.querySelector('[data-key="layer:buyer:2"]');
     dense.focus();
