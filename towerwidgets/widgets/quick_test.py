@@ -397,17 +397,9 @@ class QuickTestPanel(StoreWatching, TowerWidget):
         except ImportError:
             return {}
         rows = len(self._data) if self._data is not None else None
-        est = estimate_quick_test(
-            fc, mc, n_rows=rows, epochs=self.epochs_override, batch_size=self.batch_size_override
-        )
-        cloud = estimate_quick_test(
-            fc,
-            mc,
-            n_rows=rows,
-            epochs=self.epochs_override,
-            batch_size=self.batch_size_override,
-            machine=self.vertex_machine,
-        )
+        overrides = {"epochs": self.epochs_override, "batch_size": self.batch_size_override}
+        est = estimate_quick_test(fc, mc, n_rows=rows, **overrides)
+        cloud = estimate_quick_test(fc, mc, n_rows=rows, machine=self.vertex_machine, **overrides)
         return {
             "seconds": est.seconds,
             "duration": fd(est.seconds),
