@@ -238,3 +238,44 @@ def test_housekeeping_prunes_runs_and_clears_the_cache(tmp_path):
     assert sorted(p.name for p in removed) == ["quicktest-0", "quicktest-1", "quicktest-2"]
     assert clear_transform_cache(older_than_days=30, home=tmp_path) == [old]
     assert new.is_dir() and clear_transform_cache(home=tmp_path) == [new]
+
+
+def _fake_worker(tmp_path, script: str):
+    from towerwidgets.runner.backends import LocalRun
+
+    process = subprocess.Popen(
+        [sys.executable, "-c", script],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        start_new_session=True,  # like a real worker: kill() stops its process group
+    )
+    events = []
+    return LocalRun(process, events.append, tmp_path / "worker.log"), events
+
+
+def test_a_finished_worker_ends_the_run_when_it_closes_its_event_stream(tmp_path):
+    """The kernel does not wait while a finished worker frees its memory and exits."""
+    import time
+
+    done = encode_event({"kind": "stage", "stage": "done"}).strip()
+    run, events = _fake_worker(
+        tmp_path,
+        f"import os, sys, time\nprint({done!r}, flush=True)\nos.close(1)\ntime.sleep(5)",
+    )
+    start = time.time()
+    assert run.wait(15) == 0
+    assert time.time() - start < 4
+    assert events == [{"kind": "stage", "stage": "done"}]
+    run.kill()
+
+
+def test_a_worker_that_stops_without_done_reports_its_exit_code(tmp_path):
+    error = encode_event({"kind": "error", "stage": "train", "message": "boom"}).strip()
+    run, events = _fake_worker(
+        tmp_path, f"import os, sys, time\nprint({error!r}, flush=True)\nos.close(1)\nsys.exit(3)"
+    )
+    assert run.wait(15) == 3
+    assert events[0]["kind"] == "error"
+    lingering, _ = _fake_worker(tmp_path, "import os, time\nos.close(1)\ntime.sleep(1.5)")
+    assert lingering.wait(0.2) is None  # stream closed without "done": still running
+    assert lingering.wait(15) == 0

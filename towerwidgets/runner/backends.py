@@ -36,7 +36,8 @@ class Run(ABC):
 
     @abstractmethod
     def wait(self, timeout: float | None = None) -> int | None:
-        """The exit code (negative: killed by that signal), or None if still running."""
+        """The exit code (negative: killed by that signal), or None if still running
+        (a local worker that finished and closed its event stream counts as exited, 0)."""
 
     @abstractmethod
     def cancel(self) -> None:
@@ -99,6 +100,8 @@ class LocalRun(Run):
         self.log_path = log_path
         self._on_event = on_event
         self._cancelled = False
+        self._finished = False  # the worker reported its last stage, "done"
+        self._stream_closed = threading.Event()
         self._reader = threading.Thread(
             target=self._read, name=f"tw-worker-{self.pid}", daemon=True
         )
@@ -109,15 +112,24 @@ class LocalRun(Run):
         for line in self.process.stdout:
             event = decode_line(line)
             if event is not None:
+                if event.get("kind") == "stage" and event.get("stage") == "done":
+                    self._finished = True
                 with contextlib.suppress(Exception):
                     self._on_event(event)
+        self._stream_closed.set()
+        self.process.wait()  # reap the worker once it has freed its memory
 
     def wait(self, timeout: float | None = None) -> int | None:
+        # A worker that finished closes its event stream before it exits: the run is over
+        # then, without waiting the ~0.1 s the process takes to free its memory.
+        closed = self._stream_closed.wait(timeout)
+        if closed and self._finished:
+            return 0
         try:
-            code = self.process.wait(timeout)
+            code = self.process.wait(timeout if closed else 0)
         except subprocess.TimeoutExpired:
             return None
-        self._reader.join(5)  # deliver the last events before the caller looks at the code
+        self._stream_closed.wait(5)  # deliver the last events before the caller looks
         return code
 
     def cancel(self) -> None:

@@ -10,7 +10,8 @@ says ``ready``, then reads one job file path per line on stdin and runs it:
 2. train / evaluate / export: the generated ``run_fn(fn_args)`` with a FnArgs-compatible
    object whose callbacks stream per-epoch metrics and throttled in-batch progress.
 
-Events are JSON lines on the original stdout; anything libraries print goes to stderr.
+Events are JSON lines on the original stdout, closed after the last one (``done``) so the
+kernel need not wait for the exit; anything libraries print goes to stderr.
 """
 
 from __future__ import annotations
@@ -621,9 +622,11 @@ def main(argv: list[str] | None = None) -> int:
             os.dup2(log.fileno(), 2)
     emit("info", stage="transform", metrics={"worker_pid": os.getpid()})
     run_job(job)
-    # Skip TensorFlow's slow interpreter teardown: everything is written and flushed.
+    # Everything is written: close the event stream (the kernel then knows the run is over,
+    # while this process still frees its memory) and skip TensorFlow's slow interpreter
+    # teardown.
     if _EVENT_STREAM is not None:
-        _EVENT_STREAM.flush()
+        _EVENT_STREAM.close()
     sys.stderr.flush()
     os._exit(0)
 
