@@ -215,17 +215,19 @@ class ConfigEditor(TowerWidget):
         return "custom"
 
     def _sync(self) -> None:
-        """Push the draft and everything derived from it to the front end."""
+        """Push the draft and everything derived from it to the front end, in one comm
+        message: the view re-renders once, with the config and its estimates together."""
         cfg = self._config
-        self._syncing = True
-        try:
-            self.config_data = cfg.to_dict()
-        finally:
-            self._syncing = False
-        self.errors = cfg.validate()
-        self.warnings = cfg.warnings()
-        self.estimates = self._estimates()
-        self._after_sync()
+        with self.hold_sync():
+            self._syncing = True
+            try:
+                self.config_data = cfg.to_dict()
+            finally:
+                self._syncing = False
+            self.errors = cfg.validate()
+            self.warnings = cfg.warnings()
+            self.estimates = self._estimates()
+            self._after_sync()
 
     def _after_sync(self) -> None:
         """Hook for subclasses (the wizard refreshes its step errors)."""
