@@ -209,7 +209,10 @@ def test_generated_modules_train_export_and_serve(
     assert estimate_params_detailed(fc, sizes, mc) == trainable
     assert param_breakdown(fc, sizes, mc)["total"] == _count_params(model)
 
-    # The SavedModel serves raw features.
+    # The SavedModel serves raw features, with only what serving uses (no optimizer slots,
+    # no training metrics).
+    saved = tf.train.list_variables(str(tmp_path / "model" / "variables" / "variables"))
+    assert not [name for name, _ in saved if "optimizer" in name or "metrics" in name]
     loaded = tf.saved_model.load(str(tmp_path / "model"))
     serve = loaded.signatures["serving_default"]
     result = serve(**_serving_example(module, data[0], tf))
