@@ -157,31 +157,14 @@ class QuickTestPanel(StoreWatching, TowerWidget):
         self._refreshing = True
         try:
             if "feature_configs" in tables:
-                known = {fc["id"]: fc["name"] for fc in self.feature_configs}
                 fcs = self._store.feature_configs.list()
-                self.feature_configs = [{"id": fc.id, "name": fc.name} for fc in fcs]
-                ids = {fc.id for fc in fcs}
-                gone = self.feature_config_id
-                if gone is not None and gone not in ids:
-                    self.feature_config_id = None
-                    if gone in known:
-                        notices.append(f"Feature config {known[gone]!r} was deleted elsewhere")
-                elif gone is None and fcs and (force or not known):
-                    self.feature_config_id = fcs[0].id
+                notices += self._reselect(
+                    "feature_config", [{"id": fc.id, "name": fc.name} for fc in fcs], force
+                )
             if "model_configs" in tables:
-                known = {mc["id"]: mc["name"] for mc in self.model_configs}
                 mcs = self._store.model_configs.list()
-                self.model_configs = [
-                    {"id": mc.id, "name": mc.name, "model_type": mc.model_type} for mc in mcs
-                ]
-                ids = {mc.id for mc in mcs}
-                gone = self.model_config_id
-                if gone is not None and gone not in ids:
-                    self.model_config_id = None
-                    if gone in known:
-                        notices.append(f"Model config {known[gone]!r} was deleted elsewhere")
-                elif gone is None and mcs and (force or not known):
-                    self.model_config_id = mcs[0].id
+                items = [{"id": mc.id, "name": mc.name, "model_type": mc.model_type} for mc in mcs]
+                notices += self._reselect("model_config", items, force)
         finally:
             self._refreshing = False
         if notices and not self.running:
@@ -222,6 +205,22 @@ class QuickTestPanel(StoreWatching, TowerWidget):
         if not self._refreshing:
             with self._store_lock:
                 self._update()
+
+    def _reselect(self, kind: str, items: list[dict[str, Any]], force: bool) -> list[str]:
+        """Set the ``<kind>s`` list; keep the selected ``<kind>_id`` if it still exists, clear
+        it if it was deleted elsewhere (returns that notice), or take the first item when
+        nothing was selected (on a full refresh, or when the list used to be empty)."""
+        known = {item["id"]: item["name"] for item in getattr(self, f"{kind}s")}
+        setattr(self, f"{kind}s", items)
+        selected = getattr(self, f"{kind}_id")
+        if selected is not None and selected not in {item["id"] for item in items}:
+            setattr(self, f"{kind}_id", None)
+            if selected in known:
+                label = kind.replace("_", " ").capitalize()
+                return [f"{label} {known[selected]!r} was deleted elsewhere"]
+        elif selected is None and items and (force or not known):
+            setattr(self, f"{kind}_id", items[0]["id"])
+        return []
 
     def _configs(self) -> tuple[Any, Any]:
         fc = mc = None
