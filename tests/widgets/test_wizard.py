@@ -102,6 +102,24 @@ def test_editing_a_stored_config_updates_it(store):
     assert stored.id == cfg.id and stored.epochs == 3
 
 
+def test_editing_a_config_deleted_elsewhere_keeps_the_edits_as_a_new_draft(store):
+    cfg = store.model_configs.create(ModelConfig.from_preset("minimal", name="Mini"))
+    w = ModelWizard(store=store, config=cfg)
+    w.set(epochs=3)
+    store.model_configs.delete(cfg.id)  # another cell, the CLI, another kernel
+    front_end(w, "save")  # the front end's Save: no traceback, a message in the step
+    assert w.step_errors == [
+        "'Mini' was deleted elsewhere while you edited it; "
+        "Save again to store your edits as a new configuration."
+    ]
+    assert not w.closed and w.mode == "create"
+    assert w.config.id is None and w.config.epochs == 3  # nothing lost
+    assert store.model_configs.list() == []
+    stored = w.save()
+    assert stored.id is not None and stored.epochs == 3 and stored.created_at > cfg.created_at
+    assert [c.name for c in store.model_configs.list()] == ["Mini"]
+
+
 def test_config_without_id_starts_a_new_draft(store):
     cfg = ModelConfig.from_preset("deep", name="Deep draft")
     w = ModelWizard(store=store, config=cfg)

@@ -7,6 +7,7 @@ from typing import Any, ClassVar
 
 import traitlets
 
+from towerwidgets.errors import NotFoundError
 from towerwidgets.widgets.editor import ConfigEditor
 
 STEP_TITLES = {1: "Basic Info & Model Type", 2: "Tower Architecture", 3: "Training Parameters"}
@@ -127,11 +128,23 @@ class ModelWizard(ConfigEditor):
         stored = self._config
         if self._store is not None:
             repo = self._store.model_configs
-            stored = (
-                repo.update(self._config)
-                if self._config.id is not None
-                else repo.create(self._config)
-            )
+            try:
+                stored = (
+                    repo.update(self._config)
+                    if self._config.id is not None
+                    else repo.create(self._config)
+                )
+            except NotFoundError:
+                # Deleted elsewhere (another cell, the CLI) while being edited: keep every
+                # edit as a new draft, so the next Save stores it instead of failing again.
+                self._config = self._config.model_copy(update={"id": None}, deep=True)
+                self.mode = "create"
+                self._sync()
+                self.step_errors = [
+                    f"{self._config.name!r} was deleted elsewhere while you edited it; "
+                    "Save again to store your edits as a new configuration."
+                ]
+                raise ValueError(self.step_errors[0]) from None
         self._config = stored.model_copy(deep=True)
         self.mode = "edit" if self._config.id is not None else self.mode
         self.step_errors = []
