@@ -19,6 +19,24 @@ def store(tmp_path):
     s.close()
 
 
+@pytest.fixture
+def add_quick_test():
+    """``add_quick_test(store, fc, mc)``: a pending QuickTest record for two stored configs."""
+    from towerwidgets.config import QuickTest
+
+    def add(store, fc, mc):
+        return store.quick_tests.create(
+            QuickTest(
+                feature_config_id=fc.id,
+                model_config_id=mc.id,
+                feature_config_snapshot=fc.to_dict(),
+                model_config_snapshot=mc.to_dict(),
+            )
+        )
+
+    return add
+
+
 @pytest.fixture(scope="session")
 def _session_home(tmp_path_factory):
     return tmp_path_factory.mktemp("towerwidgets-home")

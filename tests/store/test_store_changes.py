@@ -13,7 +13,7 @@ import pytest
 import sqlalchemy as sa
 
 from towerwidgets import ModelConfig, Store
-from towerwidgets.config import FeatureConfig, QuickTest
+from towerwidgets.config import FeatureConfig
 from towerwidgets.errors import NotFoundError, StoreError
 from towerwidgets.store import StoreWatcher, changes, schema
 from towerwidgets.store.store import _mark
@@ -43,17 +43,16 @@ def features():
     )
 
 
-def quick_test(store):
-    fc = store.feature_configs.create(features())
-    mc = store.model_configs.create(minimal())
-    return store.quick_tests.create(
-        QuickTest(
-            feature_config_id=fc.id,
-            model_config_id=mc.id,
-            feature_config_snapshot=fc.to_dict(),
-            model_config_snapshot=mc.to_dict(),
-        )
-    )
+@pytest.fixture
+def quick_test(add_quick_test):
+    """``quick_test(store)``: a pending test of a fresh feature and model config."""
+
+    def make(store):
+        fc = store.feature_configs.create(features())
+        mc = store.model_configs.create(minimal())
+        return add_quick_test(store, fc, mc)
+
+    return make
 
 
 def test_config_writes_notify_their_table_after_commit(store):
@@ -101,7 +100,7 @@ def test_tables_filter(store):
         store.on_change(seen, tables=["nope"])
 
 
-def test_rolled_back_and_failed_writes_notify_nobody(store):
+def test_rolled_back_and_failed_writes_notify_nobody(store, quick_test):
     seen = Recorder()
     store.on_change(seen)
     test = quick_test(store)
@@ -128,7 +127,7 @@ def test_rolled_back_and_failed_writes_notify_nobody(store):
     assert len(store.model_configs.list()) == 1  # the half write was rolled back
 
 
-def test_quick_tests_notify_on_create_status_and_delete_not_on_progress(store):
+def test_quick_tests_notify_on_create_status_and_delete_not_on_progress(store, quick_test):
     seen = Recorder()
     store.on_change(seen, tables=["quick_tests"])
     test = quick_test(store)
@@ -148,7 +147,7 @@ def test_quick_tests_notify_on_create_status_and_delete_not_on_progress(store):
     assert seen.tables == ["quick_tests"] * 4
 
 
-def test_force_delete_of_a_config_notifies_quick_tests_too(store):
+def test_force_delete_of_a_config_notifies_quick_tests_too(store, quick_test):
     test = quick_test(store)
     seen = Recorder()
     store.on_change(seen)
@@ -247,7 +246,7 @@ def test_data_version_and_watcher_see_another_process(tmp_path):
     assert store.data_version() is None
 
 
-def test_fingerprint_ignores_progress_but_not_status(store):
+def test_fingerprint_ignores_progress_but_not_status(store, quick_test):
     test = quick_test(store)
     before = store.fingerprint()
     store.quick_tests.patch(test.id, progress_percent=40)

@@ -13,7 +13,6 @@ import pytest
 from widget_helpers import front_end
 
 from towerwidgets import ModelConfig, Store
-from towerwidgets.config import QuickTest
 from towerwidgets.store import changes
 from towerwidgets.widgets import ModelingPage, ModelStructure, ModelWizard, QuickTestPanel
 
@@ -24,17 +23,6 @@ def standard(store, name="Standard Retrieval v1", **fields):
 
 def names(items):
     return [item["name"] for item in items]
-
-
-def add_quick_test(store, fc, mc):
-    return store.quick_tests.create(
-        QuickTest(
-            feature_config_id=fc.id,
-            model_config_id=mc.id,
-            feature_config_snapshot=fc.to_dict(),
-            model_config_snapshot=mc.to_dict(),
-        )
-    )
 
 
 @pytest.fixture
@@ -136,7 +124,7 @@ def test_a_feature_config_deleted_elsewhere_leaves_the_panel(
 
 
 def test_recent_quick_tests_follow_writes_from_code_and_other_threads(
-    store, second_store, feature_config, sample_df
+    store, second_store, feature_config, sample_df, add_quick_test
 ):
     mc = standard(store)
     panel = QuickTestPanel(store, data=sample_df)
@@ -159,7 +147,9 @@ def test_recent_quick_tests_follow_writes_from_code_and_other_threads(
     assert panel.recent == []
 
 
-def test_progress_patches_do_not_refresh_the_panel(store, feature_config, sample_df):
+def test_progress_patches_do_not_refresh_the_panel(
+    store, feature_config, sample_df, add_quick_test
+):
     mc = standard(store)
     test = add_quick_test(store, feature_config, mc)
     store.quick_tests.patch(test.id, status="running")
