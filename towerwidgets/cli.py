@@ -205,31 +205,34 @@ def _run_and_show(
     return 0 if record.status == "completed" else 1
 
 
+def sample_feature_config() -> Any:
+    """The FeatureConfig of the built-in sample (the demo's and the pipeline's)."""
+    from towerwidgets.config import Feature, FeatureConfig
+
+    return FeatureConfig(
+        name="Sample features",
+        description="towerwidgets.datasets.sample(): buyers, products, categories, prices",
+        buyer_id_column="buyer_id",
+        product_id_column="product_id",
+        buyer_features=[
+            Feature(column="buyer_id", embedding_dim=32),
+            Feature(column="buyer_region", embedding_dim=4),
+        ],
+        product_features=[
+            Feature(column="product_id", embedding_dim=32),
+            Feature(column="category", embedding_dim=8),
+            Feature(column="price", transform="normalize"),
+        ],
+    )
+
+
 def cmd_demo(args: argparse.Namespace) -> int:
     """A retrieval quick test on the built-in synthetic sample with the Standard preset."""
-    from towerwidgets.config import Feature, FeatureConfig
     from towerwidgets.datasets import sample
 
     store = _store(args)
     data = sample(seed=args.seed)
-    features = _find_or_create(
-        store.feature_configs,
-        FeatureConfig(
-            name="Sample features",
-            description="towerwidgets.datasets.sample(): buyers, products, categories, prices",
-            buyer_id_column="buyer_id",
-            product_id_column="product_id",
-            buyer_features=[
-                Feature(column="buyer_id", embedding_dim=32),
-                Feature(column="buyer_region", embedding_dim=4),
-            ],
-            product_features=[
-                Feature(column="product_id", embedding_dim=32),
-                Feature(column="category", embedding_dim=8),
-                Feature(column="price", transform="normalize"),
-            ],
-        ),
-    )
+    features = _find_or_create(store.feature_configs, sample_feature_config())
     model = _find_or_create(
         store.model_configs, ModelConfig.from_preset("standard", name="Standard Retrieval (demo)")
     )
@@ -332,6 +335,9 @@ def build_parser() -> argparse.ArgumentParser:
     _add_config_parsers(sub)
     _add_codegen_parser(sub)
     _add_quicktest_parsers(sub)
+    from towerwidgets.pipeline.cli import add_pipeline_parsers
+
+    add_pipeline_parsers(sub)
     return parser
 
 

@@ -86,7 +86,7 @@ def dataflow_args(
 
 def _slug(text: str) -> str:
     """A pipeline name Vertex AI accepts: lowercase letters, digits and dashes."""
-    slug = re.sub(r"[^a-z0-9-]+", "-", text.lower()).strip("-")
+    slug = re.sub(r"[^a-z0-9]+", "-", text.lower()).strip("-")
     return (slug or "towerwidgets")[:100].rstrip("-")
 
 

@@ -59,7 +59,8 @@ def tfx_python() -> str:
     if configured:
         if not Path(configured).is_file():
             raise TFXEnvironmentError(
-                f"TOWERWIDGETS_TFX_PYTHON={configured!r} does not exist; {_SETUP_HINT}"
+                f"The TFX environment is missing: TOWERWIDGETS_TFX_PYTHON={configured!r} does "
+                f"not exist; {_SETUP_HINT}"
             )
         return configured
     if importlib.util.find_spec("tfx") is not None:
