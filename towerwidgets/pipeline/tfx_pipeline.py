@@ -19,7 +19,6 @@ from __future__ import annotations
 import json
 import logging
 import os
-import re
 import sys
 import time
 from typing import Any
@@ -37,16 +36,21 @@ def emit(event: str, **payload: Any) -> None:
     _EVENTS.flush()
 
 
-class _ProgressHandler(logging.Handler):
-    """Turns the local orchestrator's log lines into component events."""
+def _report_components() -> None:
+    """Component events around each launch of the local orchestrator (its log lines are
+    not reliable: Beam reconfigures logging during Transform)."""
+    from tfx.orchestration.portable import launcher
 
-    _PATTERN = re.compile(r"Component (\w+) is (running|finished)")
+    launch = launcher.Launcher.launch
 
-    def emit(self, record: logging.LogRecord) -> None:
-        match = self._PATTERN.search(record.getMessage())
-        if match:
-            name, state = match.groups()
-            emit("component", name=name, state="done" if state == "finished" else state)
+    def reporting_launch(self: Any) -> Any:
+        name = self._pipeline_node.node_info.id
+        emit("component", name=name, state="running")
+        result = launch(self)
+        emit("component", name=name, state="done")
+        return result
+
+    launcher.Launcher.launch = reporting_launch
 
 
 def build(spec: dict[str, Any]) -> Any:
@@ -197,6 +201,7 @@ def run_local(spec: dict[str, Any]) -> None:
 
     pipeline = build(spec)
     emit("built", components=[c.id for c in pipeline.components])
+    _report_components()
     tfx.orchestration.LocalDagRunner().run(pipeline)
     emit("done")
 
@@ -253,7 +258,6 @@ def main(argv: list[str]) -> int:
     os.dup2(2, 1)
     sys.stdout = sys.stderr
     logging.basicConfig(level=logging.INFO, stream=sys.stderr)
-    logging.getLogger().addHandler(_ProgressHandler())  # absl's logger propagates here
     command, *args = argv
     try:
         if command == "query":
