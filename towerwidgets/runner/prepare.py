@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, Any
 if TYPE_CHECKING:
     import pandas as pd
 
-CACHE_VERSION = 2  # 2: the transform output holds the raw schema (metadata/)
+CACHE_VERSION = 1
 EVAL_FRACTION = 0.2
 # A config's identity for caching: its content, not its name, id, author or timestamps.
 _NON_CONTENT_FIELDS = ("id", "name", "description", "created_at", "updated_at", "created_by")
