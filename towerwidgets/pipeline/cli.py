@@ -115,9 +115,34 @@ def cmd_run_local(args: argparse.Namespace) -> int:
         print(f"\nPer-epoch metrics ({run.model_run_dir}/metrics.jsonl):")
         print(run.metrics.round(4).to_string())
     print(f"\nPushed model: {run.pushed_model_dir} ({run.seconds:.0f} s in all)")
+    _show_answer(definition, run)
     if args.compare:
         _compare(args, features, model, data, rating, run)
     return 0
+
+
+def _show_answer(definition: Any, run: Any) -> None:
+    """The pushed model's answer for the first evaluation row: proof that it serves."""
+    from pathlib import Path
+
+    import pandas as pd
+
+    from towerwidgets.runner.prepare import module_constants
+
+    source = definition.spec["example_gen"]
+    eval_csv = Path(source.get("input_base", "")) / "eval" / "data.csv"
+    if source["kind"] != "csv" or not eval_csv.is_file():
+        return
+    row = pd.read_csv(eval_csv, nrows=1, dtype=str).iloc[0]
+    inputs = module_constants(definition.trainer_code)["SERVING_INPUTS"]
+    cast = {"string": str, "float": float, "int": int}
+    features = {column: [cast[kind](row[column])] for column, (_, kind) in inputs.items()}
+    answer = run.query(features)
+    shown = ", ".join(f"{k}={v[0]}" for k, v in features.items())
+    if "product_ids" in answer:
+        print(f"Top 10 for {shown}: {', '.join(answer['product_ids'][0][:10])}")
+    else:
+        print(f"Predicted rating for {shown}: {answer['rating'][0]:.3f}")
 
 
 def _compare(
