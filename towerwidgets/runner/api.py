@@ -29,7 +29,13 @@ from towerwidgets.runner.prepare import (
     validate_inputs,
 )
 
-__all__ = ["QuickTestHandle", "run_quick_test", "start_quick_test", "towerwidgets_home"]
+__all__ = [
+    "QuickTestHandle",
+    "attach_quick_test",
+    "run_quick_test",
+    "start_quick_test",
+    "towerwidgets_home",
+]
 
 COLLAPSE_WARNING_THRESHOLD = 0.5
 STORE_PROGRESS_INTERVAL = 1.0
@@ -265,6 +271,8 @@ class QuickTestHandle:
                     rec.export_path = str(metrics["export_path"])
                 if metrics.get("vertex_pipeline_id"):
                     rec.vertex_pipeline_id = str(metrics["vertex_pipeline_id"])
+                if metrics.get("vertex_console_url"):
+                    rec.vertex_console_url = str(metrics["vertex_console_url"])
                 self._save()
         if kind == "warning":
             self._warn(event.message)
@@ -377,6 +385,9 @@ class QuickTestHandle:
             rec.trainer_code = trainer_code
         for message in warnings:
             self._warn(message)
+        check = getattr(self.backend, "check", None)
+        if check is not None:  # a remote backend says what is missing before any upload
+            check()
         if self._cancel_requested:
             return self._finish("cancelled")
 
@@ -388,7 +399,8 @@ class QuickTestHandle:
             self.run_dir,
             seed=rec.seed,
             split=job["split"],
-            cache_dir=job["cache_dir"],
+            # A remote backend needs the splits themselves, not a local cache hit.
+            cache_dir=job["cache_dir"] if getattr(self.backend, "uses_local_cache", True) else None,
         )
         with self._record_lock:
             rec.split = prepared.split
@@ -433,6 +445,12 @@ class QuickTestHandle:
             "custom_config": {k: v for k, v in custom_config.items() if v is not None},
             "serving_model_dir": str(self.run_dir / "model"),
             "progress_interval": job["progress_interval"],
+            # what a pipeline backend compiles from (the local worker reads the modules)
+            "feature_config": fc.to_dict(),
+            "model_config": mc.to_dict(),
+            "feature_config_id": fc.id,
+            "model_config_id": mc.id,
+            "rating_column": rating_column or "",
         }
         job_path = self.run_dir / "job.json"
         job_path.write_text(json.dumps(worker_job, indent=2))
@@ -450,14 +468,20 @@ class QuickTestHandle:
                 self._save()
         if self._cancel_requested:
             self._run.cancel()
+        self._follow_run()
 
+    def _follow_run(self) -> None:
+        """Wait for the backend's run and end the record as it says."""
+        rec = self.record
         code_ = None
         while code_ is None:
             code_ = self._run.wait(STORE_POLL_INTERVAL)
             if code_ is None and not self._cancel_requested and self._check_store_cancel():
                 self._cancel_requested = True
                 self._run.cancel()
-        if self._cancel_requested or self._check_store_cancel():
+        # A remote job may also be cancelled from its own console.
+        cancelled_remotely = bool(getattr(self._run, "cancelled", False))
+        if self._cancel_requested or cancelled_remotely or self._check_store_cancel():
             return self._finish("cancelled")
         if self._worker_error is not None:
             err = self._worker_error
@@ -551,6 +575,44 @@ def start_quick_test(
     handle._thread = threading.Thread(
         target=handle._execute, args=(job,), name=f"tw-quicktest-{record.id}", daemon=True
     )
+    handle._thread.start()
+    return handle
+
+
+def attach_quick_test(
+    record: Any,
+    store: Any,
+    backend: Any,
+    attach: Callable[[Callable[[dict[str, Any]], None], int, int], Any],
+    *,
+    on_event: Callable[[QuickTestEvent], None] | None = None,
+) -> QuickTestHandle:
+    """A handle that follows a run another process started (a remote job whose kernel
+    restarted). ``attach(on_event, seen_epochs, epochs)`` returns the backend's run; it is
+    called here, so a failure to reach the job raises to the caller and leaves the record
+    untouched. A finished record gives a finished handle."""
+    run_dir = towerwidgets_home() / "runs" / f"quicktest-{record.id}"
+    handle = QuickTestHandle(record, store, backend, run_dir, on_event=on_event)
+    if record.started_at is not None:
+        started = record.started_at
+        started = started if started.tzinfo else started.replace(tzinfo=timezone.utc)
+        handle._started = started.timestamp()
+    if record.is_finished:
+        handle._done.set()
+        return handle
+    seen = max((int(r.get("epoch", 0)) for r in record.epoch_metrics), default=0)
+    handle._run = attach(handle._on_worker_event, seen, record.get_effective_epochs())
+    with handle._record_lock:
+        record.owner_pid = os.getpid()
+        handle._save()
+
+    def follow() -> None:
+        try:
+            handle._follow_run()
+        except Exception as error:  # the kernel never crashes: record it and stop
+            handle._finish("failed", f"Internal error: {_short(error)}", record.current_stage)
+
+    handle._thread = threading.Thread(target=follow, name=f"tw-attach-{record.id}", daemon=True)
     handle._thread.start()
     return handle
 

@@ -17,10 +17,12 @@ from typing import Any
 
 __all__ = [
     "MACHINE_PRICES",
+    "MACHINE_SPECS",
     "VERTEX_PIPELINE_FEE_USD",
     "Estimate",
     "estimate_quick_test",
     "format_duration",
+    "machine_spec",
 ]
 
 # USD per hour, Vertex AI custom training, us-central1 list prices (CPU machine types),
@@ -34,6 +36,32 @@ MACHINE_PRICES: dict[str, dict[str, float]] = {
     "e2-standard-8": {"usd_per_hour": 0.3097, "speed": 2.4, "overhead_s": 420.0},
     "n1-standard-8+t4": {"usd_per_hour": 0.8395, "speed": 5.0, "overhead_s": 480.0},
 }
+
+# What each priced machine is when submitted: the Vertex AI Training machine type and
+# accelerator. The estimate and the submission read the same key, so a run costs what the
+# panel said it would.
+MACHINE_SPECS: dict[str, dict[str, str | int]] = {
+    "n1-standard-4": {"machine_type": "n1-standard-4"},
+    "n1-standard-8": {"machine_type": "n1-standard-8"},
+    "n1-standard-16": {"machine_type": "n1-standard-16"},
+    "n1-highmem-8": {"machine_type": "n1-highmem-8"},
+    "e2-standard-8": {"machine_type": "e2-standard-8"},
+    "n1-standard-8+t4": {
+        "machine_type": "n1-standard-8",
+        "accelerator_type": "NVIDIA_TESLA_T4",
+        "accelerator_count": 1,
+    },
+}
+
+
+def machine_spec(machine: str) -> dict[str, str | int]:
+    """``machine_type``, ``accelerator_type`` and ``accelerator_count`` of a priced Vertex AI
+    machine; a ValueError naming the choices for any other name."""
+    if machine not in MACHINE_SPECS:
+        known = ", ".join(sorted(MACHINE_SPECS))
+        raise ValueError(f"Unknown Vertex AI machine type {machine!r}; choose one of: {known}")
+    return {"accelerator_type": "", "accelerator_count": 0, **MACHINE_SPECS[machine]}
+
 
 # Vertex AI Pipelines charges a flat fee per pipeline run.
 VERTEX_PIPELINE_FEE_USD = 0.03
@@ -61,6 +89,9 @@ class Estimate:
     text: str
     machine: str = "local"
     breakdown: dict[str, float] = field(default_factory=dict)
+    # What the figure counts, in words (for a Vertex AI machine: start-up, Transform,
+    # training, the price per hour and the region it is the list price of).
+    explanation: str = ""
 
 
 def _get(obj: Any, name: str, default: Any = None) -> Any:
@@ -182,6 +213,7 @@ def estimate_quick_test(
     breakdown = {k: round(v / price["speed"], 2) for k, v in breakdown.items()}
     breakdown["overhead"] = price["overhead_s"]
 
+    explanation = ""
     if machine == "local":
         cost = 0.0
         text = f"Estimated duration: {format_duration(seconds)} (local, no cost)"
@@ -192,10 +224,21 @@ def estimate_quick_test(
             f"Estimated duration: {format_duration(seconds)} • "
             f"Estimated cost: ~${cost:.2f} ({machine})"
         )
+        explanation = (
+            f"Counts pipeline start-up ({format_duration(price['overhead_s'])}: queueing, "
+            "container pulls, ExampleGen/StatisticsGen/SchemaGen), Transform "
+            f"({format_duration(breakdown['transform'])}, Beam DirectRunner inside the "
+            "pipeline; Dataflow adds its own start-up and workers), training and evaluation "
+            f"({format_duration(breakdown['train'] + breakdown['evaluate'])}) on {machine} at "
+            f"${price['usd_per_hour']:.4f}/h (us-central1 list price; other regions differ), "
+            f"plus ${VERTEX_PIPELINE_FEE_USD:.2f} per pipeline run. Storage and network are "
+            "not counted."
+        )
     return Estimate(
         seconds=round(seconds, 1),
         cost_usd=cost,
         text=text,
         machine=machine,
         breakdown=breakdown,
+        explanation=explanation,
     )
