@@ -130,6 +130,7 @@ class VertexFake:
         self.jobs: dict[str, FakeJob] = {}
         self.created: list[dict[str, Any]] = []  # request bodies, with the query
         self.requests: list[tuple[str, str]] = []  # (method, path)
+        self.authorization: list[str] = []  # the Authorization header of each API call
         self.scripts: list[list[Step]] = []
         self.lock = threading.Lock()
         fake = self
@@ -153,6 +154,8 @@ class VertexFake:
             def do_POST(self) -> None:
                 url = urlparse(self.path)
                 fake.requests.append(("POST", url.path))
+                if url.path != "/token":
+                    fake.authorization.append(self.headers.get("Authorization") or "")
                 created = re.fullmatch(
                     r"/v1/projects/([^/]+)/locations/([^/]+)/pipelineJobs", url.path
                 )
@@ -161,6 +164,8 @@ class VertexFake:
                         created.group(1), created.group(2), self._body(), parse_qs(url.query)
                     )
                     return self._send(status, payload)
+                if url.path == "/token":  # OAuth token endpoint of an ADC file in tests
+                    return self._send(200, {"access_token": "fake-token", "expires_in": 3600})
                 if url.path.endswith(":cancel"):
                     name = url.path[len("/v1/") : -len(":cancel")]
                     status, payload = fake.cancel(name)
@@ -170,6 +175,7 @@ class VertexFake:
             def do_GET(self) -> None:
                 url = urlparse(self.path)
                 fake.requests.append(("GET", url.path))
+                fake.authorization.append(self.headers.get("Authorization") or "")
                 step, payload = fake.get(url.path[len("/v1/") :])
                 if step is not None and step.delay:
                     time.sleep(step.delay)

@@ -405,3 +405,122 @@ def test_the_sdk_bucket_step_is_skipped_only_during_our_submit():
     with _without_sdk_bucket_step():
         assert getattr(pipeline_jobs.gcs_utils, name) is not original
     assert getattr(pipeline_jobs.gcs_utils, name) is original
+
+
+# ── the command line ────────────────────────────────────────────────────────────────────
+
+
+@pytest.fixture
+def adc(vertex, tmp_path, monkeypatch):
+    """Application Default Credentials from a service-account key file (a throwaway key
+    made here), its token endpoint on the fake: the real ADC path, offline."""
+    from cryptography.hazmat.primitives import serialization
+    from cryptography.hazmat.primitives.asymmetric import rsa
+
+    key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+    pem = key.private_bytes(
+        serialization.Encoding.PEM,
+        serialization.PrivateFormat.PKCS8,
+        serialization.NoEncryption(),
+    ).decode()
+    path = tmp_path / "adc.json"
+    path.write_text(
+        json.dumps(
+            {
+                "type": "service_account",
+                "project_id": "adc-project",
+                "private_key_id": "1",
+                "private_key": pem,
+                "client_email": SERVICE_ACCOUNT,
+                "client_id": "1",
+                "token_uri": f"{vertex.endpoint}/token",
+            }
+        )
+    )
+    monkeypatch.setenv("GOOGLE_APPLICATION_CREDENTIALS", str(path))
+    monkeypatch.setenv("TOWERWIDGETS_HOME", str(tmp_path))  # no settings file there
+    for env in VertexSettings.__dataclass_fields__:
+        monkeypatch.delenv(f"TOWERWIDGETS_VERTEX_{env.upper()}", raising=False)
+    return path
+
+
+def test_cli_pipeline_submit_waits_for_the_job(vertex, adc, tmp_path, capsys):
+    from fakes.vertex_fake import TASKS, FakeCompiler
+
+    from towerwidgets.cli import main
+
+    template = FakeCompiler()(None, None, None, output=tmp_path / "p.json", pipeline_root=ROOT)
+    vertex.scripts.append(
+        [Step("PIPELINE_STATE_SUCCEEDED", tasks=dict.fromkeys(TASKS, "SUCCEEDED"))]
+    )
+    code = main(
+        [
+            "pipeline",
+            "submit",
+            str(template),
+            "--project",
+            PROJECT,
+            "--service-account",
+            SERVICE_ACCOUNT,
+            "--label",
+            "team=recs",
+            "--wait",
+        ]
+    )
+    out = capsys.readouterr().out
+    assert code == 0, out
+    (job,) = vertex.jobs.values()
+    assert f"Submitted {job.name}" in out and "Console: https://console.cloud.google.com/" in out
+    assert out.rstrip().endswith("completed")
+    (sent,) = vertex.created
+    assert sent["labels"] == {"towerwidgets": "pipeline", "team": "recs"}
+    assert sent["runtimeConfig"]["gcsOutputDirectory"] == ROOT  # the root it was compiled for
+    assert sent["serviceAccount"] == SERVICE_ACCOUNT
+    # every call carried the ADC's token (a self-signed JWT or one from the fake's /token)
+    assert all(a.startswith("Bearer ") for a in vertex.authorization)
+
+
+def test_cli_pipeline_submit_reports_a_failed_task(vertex, adc, tmp_path, capsys):
+    from fakes.vertex_fake import FakeCompiler
+
+    from towerwidgets.cli import main
+
+    template = FakeCompiler()(None, None, None, output=tmp_path / "p.json", pipeline_root=ROOT)
+    vertex.scripts.append(failing_transform_script("OOM in the Transform worker")[-1:])
+    code = main(["pipeline", "submit", str(template), "--project", PROJECT, "--wait"])
+    captured = capsys.readouterr()
+    assert code == 1
+    assert "error: Vertex AI task Transform failed: OOM in the Transform worker" in captured.err
+    assert "Traceback" not in captured.err + captured.out
+
+
+def test_cli_quicktest_on_vertex_without_a_bucket_says_what_to_set(
+    vertex, adc, tmp_path, tiny_data, capsys, monkeypatch
+):
+    from towerwidgets.cli import main
+
+    for env in ("GOOGLE_CLOUD_PROJECT", "CLOUDSDK_CORE_PROJECT"):
+        monkeypatch.delenv(env, raising=False)
+    data = tmp_path / "data.csv"
+    tiny_data.to_csv(data, index=False)
+    code = main(
+        [
+            "--store",
+            str(tmp_path / "cli.db"),
+            "quicktest",
+            "--data",
+            str(data),
+            "--buyer-columns",
+            "buyer_id",
+            "--product-columns",
+            "product_id",
+            "--backend",
+            "vertex",
+        ]
+    )
+    out = capsys.readouterr().out
+    assert code == 1
+    assert "Vertex AI needs a Cloud Storage bucket" in " ".join(out.split())
+    assert "TOWERWIDGETS_VERTEX_BUCKET" in " ".join(out.split())
+    assert "Estimated cost" in out  # priced on the Vertex machine, not locally
+    assert vertex.created == []

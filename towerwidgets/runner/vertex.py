@@ -812,10 +812,15 @@ def submit_pipeline(
     if not path.is_file():
         raise VertexSetupError(f"The pipeline file {str(path)!r} does not exist")
     try:
-        json.loads(path.read_text())
-    except ValueError as error:
+        compiled = json.loads(path.read_text())
+        root = (compiled.get("runtimeConfig") or {}).get("gcsOutputDirectory", "")
+        if "pipelineSpec" not in compiled and "pipelineInfo" not in compiled:
+            raise ValueError("it has no pipelineSpec")
+    except (ValueError, AttributeError) as error:
         raise VertexSetupError(f"{str(path)!r} is not a compiled pipeline JSON: {error}") from None
     backend = backend or VertexBackend()
+    if not backend.pipeline_root and str(root).startswith("gs://"):
+        backend.pipeline_root = str(root).rstrip("/")  # the root it was compiled for
     return backend.submit_template(
         path, job_id=job_id, labels={"towerwidgets": "pipeline", **(labels or {})}
     )
