@@ -23,6 +23,7 @@ from urllib.parse import parse_qs, urlparse
 
 PROJECT_NUMBER = "123456789"
 TASKS = ("CsvExampleGen", "StatisticsGen", "SchemaGen", "Transform", "Trainer", "Pusher")
+TASK_IDS = {name: str(-8_000_000_000 - i) for i, name in enumerate(TASKS)}  # Vertex-like ids
 
 
 @dataclass
@@ -132,6 +133,9 @@ class VertexFake:
         self.requests: list[tuple[str, str]] = []  # (method, path)
         self.authorization: list[str] = []  # the Authorization header of each API call
         self.scripts: list[list[Step]] = []
+        # Vertex lists a running task's output artifacts (else only once it ended)
+        self.outputs_while_running = True
+        self.refuse_create: tuple[int, str] | None = None  # answer creates with this error
         self.lock = threading.Lock()
         fake = self
 
@@ -203,6 +207,9 @@ class VertexFake:
         self, project: str, location: str, body: dict[str, Any], query: dict[str, list[str]]
     ) -> tuple[int, dict[str, Any]]:
         job_id = (query.get("pipelineJobId") or ["job-1"])[0]
+        if self.refuse_create:
+            code, message = self.refuse_create
+            return code, _error(code, message)
         # Vertex answers with the project *number* in the resource name.
         name = f"projects/{PROJECT_NUMBER}/locations/{location}/pipelineJobs/{job_id}"
         with self.lock:
@@ -263,7 +270,7 @@ class VertexFake:
         return f"{root.rstrip('/')}/{PROJECT_NUMBER}/{job.name.rsplit('/', 1)[-1]}"
 
     def model_run_uri(self, job: FakeJob) -> str:
-        return f"{self.root(job)}/Trainer_-4/model_run"
+        return f"{self.root(job)}/Trainer_{TASK_IDS['Trainer']}/model_run"
 
     def write_metrics(self, job: FakeJob, epochs: int) -> None:
         """What the generated trainer module does after every epoch: rewrite the file."""
@@ -287,12 +294,12 @@ class VertexFake:
         details = []
         for index, (task, state) in enumerate(step.tasks.items()):
             detail: dict[str, Any] = {
-                "taskId": str(index + 1),
+                "taskId": TASK_IDS.get(task, str(index + 1)),
                 "taskName": task,
                 "state": state,
                 "parentTaskId": "0",
             }
-            if task == "Trainer":
+            if task == "Trainer" and (self.outputs_while_running or state != "RUNNING"):
                 detail["outputs"] = {"model_run": {"artifacts": [{"uri": self.model_run_uri(job)}]}}
             if step.task_error and step.task_error[0] == task:
                 detail["error"] = {"code": 9, "message": step.task_error[1]}
@@ -306,5 +313,6 @@ class VertexFake:
 
 
 def _error(code: int, message: str) -> dict[str, Any]:
-    status = {404: "NOT_FOUND", 503: "UNAVAILABLE", 500: "INTERNAL"}.get(code, "UNKNOWN")
+    status = {403: "PERMISSION_DENIED", 404: "NOT_FOUND", 503: "UNAVAILABLE", 500: "INTERNAL"}
+    status = status.get(code, "UNKNOWN")
     return {"error": {"code": code, "message": message, "status": status}}

@@ -267,6 +267,48 @@ def test_503s_and_a_slow_answer_are_retried_not_failures(
         assert base / 2 <= delay <= base
 
 
+def test_epochs_stream_before_vertex_lists_the_trainer_outputs(
+    vertex, store, feature_config, tiny_data, tmp_path
+):
+    """Vertex may list a task's output artifacts only once it ends: the rows still come
+    epoch by epoch, from the path Vertex gives the Trainer's model_run."""
+    vertex.outputs_while_running = False
+    events = []
+    handle = _start(make_backend(), store, feature_config, tiny_data, tmp_path, events)
+    record = handle.wait(60)
+    assert record.status == "completed", record.error_message
+    epochs = [i for i, e in enumerate(events) if e.kind == "epoch"]
+    pusher = next(i for i, e in enumerate(events) if e.metrics.get("vertex_task") == "Pusher")
+    assert len(epochs) == 3 and max(epochs) < pusher  # all read while the Trainer ran
+
+
+def test_a_compile_failure_and_a_refused_job_fail_with_the_reason(
+    vertex, storage_client, store, feature_config, tiny_data, tmp_path
+):
+    def broken_compile(*args, **kwargs):
+        raise FileNotFoundError("the TFX environment .venv-tfx is missing: run make tfx")
+
+    handle = _start(
+        make_backend(compile=broken_compile), store, feature_config, tiny_data, tmp_path, []
+    )
+    record = handle.wait(60)
+    assert record.status == "failed" and record.error_stage == "transform"
+    assert record.error_message == (
+        "Compiling the TFX pipeline failed: FileNotFoundError: the TFX environment .venv-tfx "
+        "is missing: run make tfx"
+    )
+    assert vertex.created == []
+
+    vertex.refuse_create = (403, "Permission 'iam.serviceAccounts.actAs' denied")
+    handle = _start(make_backend(), store, feature_config, tiny_data, tmp_path, [])
+    record = handle.wait(60)
+    assert record.status == "failed"
+    assert "Vertex AI refused the pipeline job (403 Permission 'iam.serviceAccounts.actAs'" in (
+        record.error_message
+    )
+    assert f"check that {SERVICE_ACCOUNT} exists" in record.error_message
+
+
 def test_missing_project_bucket_and_credentials_say_what_to_set_before_any_upload(
     vertex, storage_client, store, feature_config, tiny_data, tmp_path, monkeypatch
 ):

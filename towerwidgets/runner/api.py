@@ -458,6 +458,8 @@ class QuickTestHandle:
             return self._finish("cancelled")
         try:
             self._run = self.backend.submit(worker_job, job_path, self._on_worker_event)
+        except QuickTestInputError:
+            raise  # the backend's own message says what to do
         except Exception as error:
             raise QuickTestInputError(
                 f"Could not start the worker: {_short(error)}", stage="transform"

@@ -397,7 +397,13 @@ class VertexBackend(Backend):
                     "environment (make tfx) to submit to Vertex AI",
                     stage="transform",
                 ) from None
-        return Path(compile_(**kwargs))
+        try:
+            return Path(compile_(**kwargs))
+        except Exception as error:
+            raise VertexSetupError(
+                f"Compiling the TFX pipeline failed: {type(error).__name__}: {error}",
+                stage="transform",
+            ) from error
 
     def _upload_splits(self, paths: dict[str, str], data_uri: str) -> dict[str, str]:
         """The prepared train/eval splits as CSV files in one folder on GCS."""
@@ -481,8 +487,22 @@ class VertexBackend(Backend):
             location=self.region,
             credentials=self.credentials,
         )
-        with _without_sdk_bucket_step():
-            pipeline_job.submit(service_account=self.service_account, network=self.network)
+        from google.api_core import exceptions as gexc
+
+        try:
+            with _without_sdk_bucket_step():
+                pipeline_job.submit(service_account=self.service_account, network=self.network)
+        except gexc.GoogleAPICallError as error:
+            detail = re.sub(r"^[A-Z]+ https?://\S+: ", "", str(error.message))
+            raise VertexSetupError(
+                f"Vertex AI refused the pipeline job ({error.code} {detail})"
+                + (
+                    f": check that {self.service_account} exists and that you may act as it"
+                    if self.service_account and error.code == 403
+                    else ""
+                ),
+                stage="transform",
+            ) from None
         return pipeline_job
 
     def follow(
@@ -610,7 +630,9 @@ class VertexRun(Run):
         self._cancel_requested = True
         for attempt in range(3):
             try:
-                self.job.cancel()
+                self.job.api_client.cancel_pipeline_job(
+                    name=self.resource_name, timeout=self._policy.request_timeout
+                )
                 break
             except Exception as error:
                 if not _transient(error) or attempt == 2:
@@ -703,7 +725,7 @@ class VertexRun(Run):
                 continue
             stage, fraction, order = mapped
             if task.task_name.endswith("Trainer"):
-                self._metrics_uri = self._metrics_uri or self._trainer_metrics_uri(task)
+                self._metrics_uri = self._trainer_metrics_uri(task, resource) or self._metrics_uri
             if furthest is None or order > furthest[0]:
                 furthest = (order, task.task_name, stage, fraction)
         if furthest is not None:
@@ -727,12 +749,19 @@ class VertexRun(Run):
             changed = True
         return changed
 
-    def _trainer_metrics_uri(self, task: Any) -> str:
+    def _trainer_metrics_uri(self, task: Any, resource: Any) -> str:
+        """The Trainer's ``model_run`` artifact; while Vertex does not list it yet, the
+        path Vertex gives it: ``<root>/<project number>/<job id>/<task>_<task id>/model_run``."""
         for key in ("model_run", "model_run_dir"):
             artifact = task.outputs.get(key) if task.outputs else None
             if artifact and artifact.artifacts and artifact.artifacts[0].uri:
                 return artifact.artifacts[0].uri.rstrip("/") + "/metrics.jsonl"
-        return ""
+        root = resource.runtime_config.gcs_output_directory.rstrip("/")
+        parts = self.resource_name.split("/")
+        if not root.startswith("gs://") or len(parts) != 6 or not task.task_id:
+            return ""
+        run = f"{root}/{parts[1]}/{parts[5]}/{task.task_name}_{task.task_id}/model_run"
+        return run + "/metrics.jsonl"
 
     def _read_epochs(self) -> bool:
         """New rows of the Trainer's metrics.jsonl as epoch events (rewritten each epoch)."""
