@@ -192,6 +192,7 @@ def _run_and_show(
         epochs=args.epochs,
         batch_size=args.batch_size,
         machine=backend.machine if backend is not None else "local",
+        dataflow=bool(getattr(backend, "dataflow", False)),
     )
     print(f"Feature config #{features.id}: {features}")
     print(

@@ -309,6 +309,58 @@ def test_a_compile_failure_and_a_refused_job_fail_with_the_reason(
     assert f"check that {SERVICE_ACCOUNT} exists" in record.error_message
 
 
+def test_the_scale_lane_runs_transform_on_dataflow_and_prices_it(
+    vertex, store, feature_config, tiny_data, tmp_path
+):
+    backend = make_backend(dataflow=True, enable_caching=False)
+    handle = _start(backend, store, feature_config, tiny_data, tmp_path, [])
+    record = handle.wait(60)
+    assert record.status == "completed", record.error_message
+    (call,) = backend._compile.calls
+    assert call["enable_cache"] is False
+    args = call["beam_pipeline_args"]
+    assert "--runner=DataflowRunner" in args and f"--project={PROJECT}" in args
+    assert f"--temp_location={ROOT}/dataflow/tmp" in args and f"--region={REGION}" in args
+    # caching off reaches the spec Vertex gets
+    tasks = vertex.created[0]["pipelineSpec"]["root"]["dag"]["tasks"]
+    assert {t["cachingOptions"].get("enableCache", False) for t in tasks.values()} == {False}
+    direct = estimate_quick_test(
+        feature_config, model_config(), 10_000_000, machine="n1-standard-8"
+    )
+    scaled = estimate_quick_test(
+        feature_config, model_config(), 10_000_000, machine="n1-standard-8", dataflow=True
+    )
+    assert "Dataflow: 2 n1-standard-4 workers" in scaled.explanation
+    assert "DirectRunner" in direct.explanation and scaled.cost_usd > direct.cost_usd
+
+
+def test_gs_and_bq_sources_go_to_the_pipeline_as_they_are(
+    vertex, storage_client, store, feature_config, tiny_data, tmp_path
+):
+    backend = make_backend()
+    handle = _start(backend, store, feature_config, "bq://tw-project.shop.purchases", tmp_path, [])
+    record = handle.wait(60)
+    assert record.status == "completed", record.error_message
+    (call,) = backend._compile.calls
+    assert call["data"] == "bq://tw-project.shop.purchases"
+    assert record.split == {
+        "kind": "pipeline",
+        "source": "bq://tw-project.shop.purchases",
+        "candidates": None,
+    }
+    assert "prepare data" not in [s["stage"] for s in record.stage_history]
+    assert not _blobs(storage_client, f"root/towerwidgets/{vertex.created[0]['_job_id']}")
+
+    from towerwidgets.runner import LocalBackend
+
+    handle = _start(
+        LocalBackend(keep_warm=False), store, feature_config, "gs://tw-bucket/x.csv", tmp_path, []
+    )
+    record = handle.wait(60)
+    assert record.status == "failed"
+    assert "is read by the TFX pipeline on Vertex AI, not on this machine" in record.error_message
+
+
 def test_missing_project_bucket_and_credentials_say_what_to_set_before_any_upload(
     vertex, storage_client, store, feature_config, tiny_data, tmp_path, monkeypatch
 ):

@@ -23,6 +23,7 @@ from typing import Any
 from towerwidgets.runner.estimates import estimate_quick_test
 from towerwidgets.runner.events import QuickTestEvent, stage_percent
 from towerwidgets.runner.prepare import (
+    PreparedData,
     QuickTestInputError,
     load_data,
     prepare_data,
@@ -62,6 +63,18 @@ def _coerce_config(value: Any, cls: type, repository: Any, what: str) -> Any:
     raise TypeError(
         f"{what} must be a {cls.__name__}, a dict or a stored id, not {type(value).__name__}"
     )
+
+
+def _remote_source(data: Any, backend: Any) -> str:
+    """A ``gs://`` or ``bq://`` source, which only a pipeline backend reads; else ""."""
+    if not isinstance(data, str) or not data.startswith(("gs://", "bq://")):
+        return ""
+    if not getattr(backend, "reads_remote_data", False):
+        raise QuickTestInputError(
+            f"{data!r} is read by the TFX pipeline on Vertex AI, not on this machine: pass "
+            "backend=VertexBackend(...), or give a local file or DataFrame"
+        )
+    return data
 
 
 def _short(error: BaseException) -> str:
@@ -362,8 +375,9 @@ class QuickTestHandle:
             self._save()
         self._set_stage("validate")
         fc, mc, rating_column = job["feature_config"], job["model_config"], job["rating_column"]
-        df = load_data(job["data"])
-        warnings = validate_inputs(fc, mc, df, rating_column)
+        remote = _remote_source(job["data"], self.backend)
+        df = None if remote else load_data(job["data"])
+        warnings = [] if remote else validate_inputs(fc, mc, df, rating_column)
         code = job["code"]
         if code is None:
             from towerwidgets.codegen import generate_trainer_code
@@ -391,17 +405,28 @@ class QuickTestHandle:
         if self._cancel_requested:
             return self._finish("cancelled")
 
-        self._set_stage("prepare data")
-        prepared = prepare_data(
-            df,
-            fc,
-            transform_code,
-            self.run_dir,
-            seed=rec.seed,
-            split=job["split"],
-            # A remote backend needs the splits themselves, not a local cache hit.
-            cache_dir=job["cache_dir"] if getattr(self.backend, "uses_local_cache", True) else None,
-        )
+        if remote:  # the pipeline reads (and splits) it: nothing to prepare here
+            prepared = PreparedData(
+                paths={"source": remote},
+                fingerprint="",
+                cache_key="",
+                split={"kind": "pipeline", "source": remote, "candidates": None},
+                vocabulary_stats={},
+            )
+        else:
+            self._set_stage("prepare data")
+            prepared = prepare_data(
+                df,
+                fc,
+                transform_code,
+                self.run_dir,
+                seed=rec.seed,
+                split=job["split"],
+                # A remote backend needs the splits themselves, not a local cache hit.
+                cache_dir=job["cache_dir"]
+                if getattr(self.backend, "uses_local_cache", True)
+                else None,
+            )
         with self._record_lock:
             rec.split = prepared.split
             rec.data_fingerprint = prepared.fingerprint
@@ -414,6 +439,7 @@ class QuickTestHandle:
                 batch_size=rec.get_effective_batch_size(),
                 machine=self.backend.machine,
                 transform_cached=prepared.cached,
+                dataflow=bool(getattr(self.backend, "dataflow", False)),
                 n_candidates=prepared.split["candidates"],
             )
             rec.estimated_duration_seconds = round(estimate.seconds)
@@ -482,7 +508,7 @@ class QuickTestHandle:
                 self._cancel_requested = True
                 self._run.cancel()
         # A remote job may also be cancelled from its own console.
-        cancelled_remotely = bool(getattr(self._run, "cancelled", False))
+        cancelled_remotely = getattr(self._run, "ended_cancelled", False) is True
         if self._cancel_requested or cancelled_remotely or self._check_store_cancel():
             return self._finish("cancelled")
         if self._worker_error is not None:
@@ -540,7 +566,13 @@ def start_quick_test(
     estimate = None
     with contextlib.suppress(Exception):
         estimate = estimate_quick_test(
-            fc, mc, n_rows=n_rows, epochs=epochs, batch_size=batch_size, machine=backend.machine
+            fc,
+            mc,
+            n_rows=n_rows,
+            epochs=epochs,
+            batch_size=batch_size,
+            machine=backend.machine,
+            dataflow=bool(getattr(backend, "dataflow", False)),
         )
     record = QuickTest(
         feature_config_id=fc.id,

@@ -142,7 +142,9 @@ def print_summary(record: Any, console: Any) -> None:
     if getattr(record, "vertex_console_url", ""):
         lines.append(f"Vertex AI: {record.vertex_console_url}\n")
     split = record.split or {}
-    if split:
+    if split.get("kind") == "pipeline":
+        lines.append(f"Data: {split.get('source')} (read and split by the pipeline)\n")
+    elif split:
         lines.append(
             f"Data: {split.get('train_rows')} train / {split.get('eval_rows')} eval rows, "
             f"{split.get('candidates')} candidates ({split.get('kind')} split, seed {record.seed})\n"

@@ -63,6 +63,15 @@ def machine_spec(machine: str) -> dict[str, str | int]:
     return {"accelerator_type": "", "accelerator_count": 0, **MACHINE_SPECS[machine]}
 
 
+# Transform and StatisticsGen on Dataflow (beam_pipeline_args --runner=DataflowRunner):
+# job start-up, n1-standard-4 workers (vCPU + memory list price, us-central1), each about
+# twice the local reference machine, autoscaling to one worker per 5M rows, at most 20.
+DATAFLOW_STARTUP_S = 240.0
+DATAFLOW_WORKER_USD_PER_HOUR = 0.2747
+DATAFLOW_WORKER_SPEED = 2.0
+DATAFLOW_ROWS_PER_WORKER = 5_000_000
+DATAFLOW_MAX_WORKERS = 20
+
 # Vertex AI Pipelines charges a flat fee per pipeline run.
 VERTEX_PIPELINE_FEE_USD = 0.03
 
@@ -154,13 +163,16 @@ def estimate_quick_test(
     machine: str = "local",
     transform_cached: bool = False,
     n_candidates: int | None = None,
+    dataflow: bool = False,
 ) -> Estimate:
     """Estimate how long a quick test takes and what it costs on ``machine``.
 
     ``n_rows`` is the number of interaction rows (default 100,000 when unknown);
     ``epochs``/``batch_size`` default to the ModelConfig's values. ``machine`` is
     ``"local"`` (cost 0) or a key of :data:`MACHINE_PRICES` (Vertex AI).
-    ``n_candidates`` (distinct products) defaults to a tenth of the rows.
+    ``n_candidates`` (distinct products) defaults to a tenth of the rows. ``dataflow``
+    (Vertex AI only) prices the Transform on Dataflow workers instead of inside the
+    pipeline's own container.
     """
     if machine not in MACHINE_PRICES:
         known = ", ".join(sorted(MACHINE_PRICES))
@@ -201,6 +213,14 @@ def estimate_quick_test(
     eval_s = epochs * 0.3 * eval_rows * per_example  # validation loss
     if retrieval:
         eval_s += epochs * eval_rows * candidates * dim * _EVAL_PER_SCORE_DIM_S
+    dataflow = dataflow and machine != "local"
+    workers = 0
+    if dataflow and not transform_cached:
+        workers = min(DATAFLOW_MAX_WORKERS, max(1, math.ceil(rows / DATAFLOW_ROWS_PER_WORKER)))
+        # reported on the machine's clock below, so scale back up by its speed
+        transform_s = (
+            DATAFLOW_STARTUP_S + transform_s / (workers * DATAFLOW_WORKER_SPEED)
+        ) * price["speed"]
     breakdown = {
         "start": _WORKER_START_S,
         "transform": transform_s,
@@ -219,6 +239,8 @@ def estimate_quick_test(
         text = f"Estimated duration: {format_duration(seconds)} (local, no cost)"
     else:
         cost = price["usd_per_hour"] * seconds / 3600 + VERTEX_PIPELINE_FEE_USD
+        if workers:
+            cost += workers * DATAFLOW_WORKER_USD_PER_HOUR * breakdown["transform"] / 3600
         cost = math.ceil(cost * 100) / 100
         text = (
             f"Estimated duration: {format_duration(seconds)} • "
@@ -227,8 +249,14 @@ def estimate_quick_test(
         explanation = (
             f"Counts pipeline start-up ({format_duration(price['overhead_s'])}: queueing, "
             "container pulls, ExampleGen/StatisticsGen/SchemaGen), Transform "
-            f"({format_duration(breakdown['transform'])}, Beam DirectRunner inside the "
-            "pipeline; Dataflow adds its own start-up and workers), training and evaluation "
+            f"({format_duration(breakdown['transform'])}, "
+            + (
+                f"Dataflow: {workers} n1-standard-4 worker{'s' if workers > 1 else ''} at "
+                f"${DATAFLOW_WORKER_USD_PER_HOUR:.4f}/h each, with its own start-up"
+                if workers
+                else "Beam DirectRunner inside the pipeline's container"
+            )
+            + "), training and evaluation "
             f"({format_duration(breakdown['train'] + breakdown['evaluate'])}) on {machine} at "
             f"${price['usd_per_hour']:.4f}/h (us-central1 list price; other regions differ), "
             f"plus ${VERTEX_PIPELINE_FEE_USD:.2f} per pipeline run. Storage and network are "

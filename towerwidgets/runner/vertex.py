@@ -46,6 +46,7 @@ __all__ = [
     "VertexSettings",
     "VertexSetupError",
     "console_url",
+    "dataflow_beam_args",
     "reattach_quick_test",
     "submit_pipeline",
 ]
@@ -235,6 +236,29 @@ def _without_sdk_bucket_step() -> Iterator[None]:
             setattr(gcs_utils, name, original)
 
 
+def dataflow_beam_args(
+    project: str,
+    region: str,
+    temp_location: str,
+    *,
+    max_workers: int | None = None,
+    machine_type: str = "n1-standard-4",
+) -> list[str]:
+    """``beam_pipeline_args`` that run the pipeline's Beam components on Dataflow."""
+    from towerwidgets.runner.estimates import DATAFLOW_MAX_WORKERS
+
+    return [
+        "--runner=DataflowRunner",
+        f"--project={project}",
+        f"--region={region}",
+        f"--temp_location={temp_location.rstrip('/')}/tmp",
+        f"--staging_location={temp_location.rstrip('/')}/staging",
+        f"--machine_type={machine_type}",
+        f"--max_num_workers={max_workers or DATAFLOW_MAX_WORKERS}",
+        "--experiments=use_runner_v2",
+    ]
+
+
 # ── the backend ─────────────────────────────────────────────────────────────────────────
 
 
@@ -252,6 +276,7 @@ class VertexBackend(Backend):
     name = "vertex"
     keep_warm = False
     uses_local_cache = False  # the pipeline needs the data itself, not a local cache hit
+    reads_remote_data = True  # gs:// and bq:// sources go to the pipeline as they are
 
     def __init__(
         self,
@@ -266,6 +291,7 @@ class VertexBackend(Backend):
         credentials: Any = None,
         compile: Callable[..., Path] | None = None,
         enable_caching: bool = True,
+        dataflow: bool = False,
         beam_pipeline_args: list[str] | None = None,
         poll: PollPolicy | None = None,
         sleep: Callable[[float], None] | None = None,
@@ -283,11 +309,22 @@ class VertexBackend(Backend):
         self.credentials = credentials
         self._compile = compile
         self.enable_caching = enable_caching
-        self.beam_pipeline_args = beam_pipeline_args
+        self.dataflow = dataflow
+        self._beam_pipeline_args = beam_pipeline_args
         self.poll = poll or PollPolicy()
         self.sleep = sleep
         self.rng = rng or random.Random()
         self._checked = False
+
+    @property
+    def beam_pipeline_args(self) -> list[str] | None:
+        """Given ones, else Dataflow's when ``dataflow=True`` (Transform and StatisticsGen
+        scale past one machine), else None (DirectRunner inside the pipeline)."""
+        if self._beam_pipeline_args is not None:
+            return list(self._beam_pipeline_args)
+        if not self.dataflow:
+            return None
+        return dataflow_beam_args(self.project, self.region, f"{self.pipeline_root}/dataflow")
 
     def __repr__(self) -> str:
         return (
@@ -443,7 +480,8 @@ class VertexBackend(Backend):
         job_id = f"towerwidgets-qt-{test_id or 'x'}-{stamp}"
         custom = job.get("custom_config") or {}
         spec = machine_spec(self.machine)
-        data_uri = f"{self.pipeline_root}/towerwidgets/{job_id}/data"
+        splits = job.get("data") or {}
+        data_uri = splits.get("source") or f"{self.pipeline_root}/towerwidgets/{job_id}/data"
         template = self.compile_pipeline(
             feature_config=FeatureConfig.from_dict(job["feature_config"]),
             model_config=ModelConfig.from_dict(job["model_config"]),
@@ -463,8 +501,9 @@ class VertexBackend(Backend):
             region=self.region,
             enable_cache=self.enable_caching,
         )
-        uploaded = self._upload_splits(job.get("data") or {}, data_uri)
-        on_event({"kind": "info", "stage": "transform", "metrics": {"vertex_data": uploaded}})
+        if not splits.get("source"):
+            uploaded = self._upload_splits(splits, data_uri)
+            on_event({"kind": "info", "stage": "transform", "metrics": {"vertex_data": uploaded}})
         pipeline_job = self.submit_template(template, job_id=job_id, labels=self.labels(job))
         epochs = int(custom.get("epochs") or job.get("model_config", {}).get("epochs") or 1)
         return self.follow(pipeline_job, on_event, epochs=epochs)
@@ -592,7 +631,7 @@ class VertexRun(Run):
         self.resource_name: str = pipeline_job.resource_name
         self.console_url = console_url(self.resource_name, project)
         self.pid = None
-        self.cancelled = False
+        self.ended_cancelled = False  # Vertex reported CANCELLED (asked here or elsewhere)
         self.state = ""
         self.error_message = ""
         self._on_event = on_event
@@ -806,7 +845,7 @@ class VertexRun(Run):
             self._emit("stage", stage="done", progress_percent=100)
             return self._end(0)
         if self.state == "PIPELINE_STATE_CANCELLED":
-            self.cancelled = True
+            self.ended_cancelled = True
             return self._end(1)
         failed = [
             t

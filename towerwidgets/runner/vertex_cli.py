@@ -30,6 +30,11 @@ def add_vertex_options(parser: argparse.ArgumentParser, *, compiling: bool = Tru
     if compiling:
         group.add_argument("--machine", default=None, choices=sorted(MACHINE_SPECS))
         group.add_argument("--image", default=None, help="pipeline image (default: pinned)")
+        group.add_argument(
+            "--dataflow",
+            action="store_true",
+            help="run Transform and StatisticsGen on Dataflow (data beyond ~30M rows)",
+        )
     group.add_argument("--service-account", default=None, metavar="EMAIL")
     group.add_argument("--network", default=None, metavar="NAME", help="VPC to peer with")
     group.add_argument(
@@ -49,6 +54,7 @@ def backend_from_args(args: argparse.Namespace) -> Any:
         network=args.network,
         image=getattr(args, "image", None),
         enable_caching=not args.no_cache,
+        dataflow=getattr(args, "dataflow", False),
     )
 
 
@@ -85,7 +91,7 @@ def cmd_pipeline_submit(args: argparse.Namespace) -> int:
         print("Cancelling… (the job ends once Vertex AI says so)", file=sys.stderr)
         run.cancel()
         code = run.wait()
-    if run.cancelled:
+    if run.ended_cancelled:
         print("cancelled")
         return 1
     if code != 0:
