@@ -618,3 +618,47 @@ def test_cli_quicktest_on_vertex_without_a_bucket_says_what_to_set(
     assert "TOWERWIDGETS_VERTEX_BUCKET" in " ".join(out.split())
     assert "Estimated cost" in out  # priced on the Vertex machine, not locally
     assert vertex.created == []
+
+
+# ── the QuickTestPanel ──────────────────────────────────────────────────────────────────
+
+
+def test_the_panel_runs_on_vertex_and_links_the_console(
+    vertex, store, feature_config, tiny_data, tmp_path, monkeypatch
+):
+    from towerwidgets.widgets.quick_test import QuickTestPanel
+
+    monkeypatch.setenv("TOWERWIDGETS_HOME", str(tmp_path))
+    for env in (
+        "TOWERWIDGETS_VERTEX_PROJECT",
+        "TOWERWIDGETS_VERTEX_BUCKET",
+        "GOOGLE_CLOUD_PROJECT",
+    ):
+        monkeypatch.delenv(env, raising=False)
+    store.feature_configs.create(feature_config)
+    mc = store.model_configs.create(model_config(epochs=3))
+
+    # chosen without settings: Start waits for a project and a bucket
+    panel = QuickTestPanel(store, data=tiny_data)
+    panel.select(feature_config.id, mc.id)
+    panel.run_on = "vertex"
+    check = next(c for c in panel.checks if c["label"] == "Vertex AI")
+    assert not check["ok"] and check["text"].startswith("Set the project and the bucket")
+    assert not panel.can_start
+    panel.vertex_settings = {"project": PROJECT, "region": REGION, "bucket": ROOT}
+    assert panel.can_start, panel.checks
+    assert panel._backend().pipeline_root == ROOT  # and the settings are remembered
+    assert VertexSettings.load(tmp_path).bucket == ROOT
+
+    # with a configured backend (here: pointed at the fakes), a run streams like a local one
+    panel = QuickTestPanel(store, data=tiny_data, vertex_backend=make_backend())
+    panel.select(feature_config.id, mc.id)
+    panel.run_on = "vertex"
+    assert panel.can_start, panel.checks
+    panel.start()
+    panel.wait(60)
+    assert panel.status == "completed", panel.message
+    assert [row["epoch"] for row in panel.metrics.rows] == [1, 2, 3]
+    assert panel.result["backend"] == "vertex"
+    assert panel.result["console_url"].startswith("https://console.cloud.google.com/vertex-ai/")
+    assert panel.recent[0]["console_url"] == panel.result["console_url"]
