@@ -361,6 +361,20 @@ def test_gs_and_bq_sources_go_to_the_pipeline_as_they_are(
     assert "is read by the TFX pipeline on Vertex AI, not on this machine" in record.error_message
 
 
+def test_an_hour_without_an_answer_fails_saying_the_job_may_still_run(
+    vertex, store, feature_config, tiny_data, tmp_path
+):
+    vertex.scripts.append([Step("PIPELINE_STATE_PENDING"), Step(http_status=503)])
+    backend = make_backend()
+    handle = _start(backend, store, feature_config, tiny_data, tmp_path, [])
+    record = handle.wait(60)
+    assert record.status == "failed"
+    assert record.error_message.startswith("Lost contact with Vertex AI for 60 min")
+    assert "the job may still be running" in record.error_message
+    assert backend.sleep.now > 3600  # on the injected clock: nobody waited an hour
+    assert max(backend.sleep) <= 30
+
+
 def test_missing_project_bucket_and_credentials_say_what_to_set_before_any_upload(
     vertex, storage_client, store, feature_config, tiny_data, tmp_path, monkeypatch
 ):

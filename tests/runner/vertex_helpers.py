@@ -50,11 +50,20 @@ def reset_sdk() -> None:
 
 
 class Sleeps(list):
-    """An injected sleep: records each requested delay, waits a few milliseconds."""
+    """An injected sleep: records each requested delay, waits a few milliseconds, and
+    moves its own clock (``sleeps.clock``) by the delay asked for."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.now = 0.0
 
     def __call__(self, seconds: float) -> None:
         self.append(seconds)
+        self.now += seconds
         time.sleep(0.003)
+
+    def clock(self) -> float:
+        return self.now
 
 
 def make_backend(**options):
@@ -71,6 +80,7 @@ def make_backend(**options):
     options.setdefault("credentials", AnonymousCredentials())
     options.setdefault("compile", FakeCompiler())
     options.setdefault("sleep", Sleeps())
+    options.setdefault("clock", options["sleep"].clock)
     options.setdefault("rng", random.Random(0))
     options.setdefault("poll", PollPolicy(request_timeout=10))
     options.setdefault("settings", VertexSettings())  # never the developer's own settings

@@ -269,8 +269,8 @@ class VertexBackend(Backend):
     ``TOWERWIDGETS_VERTEX_*``). ``machine`` is a key of the price table
     (``estimates.MACHINE_PRICES``), so the estimate and the submission agree.
     ``compile`` has the signature of ``towerwidgets.pipeline.compile_pipeline`` (the
-    default); ``credentials`` default to Application Default Credentials; ``sleep`` and
-    ``rng`` drive polling (tests inject them).
+    default); ``credentials`` default to Application Default Credentials; ``sleep``,
+    ``clock`` and ``rng`` drive polling (tests inject them).
     """
 
     name = "vertex"
@@ -295,6 +295,7 @@ class VertexBackend(Backend):
         beam_pipeline_args: list[str] | None = None,
         poll: PollPolicy | None = None,
         sleep: Callable[[float], None] | None = None,
+        clock: Callable[[], float] = time.monotonic,
         rng: random.Random | None = None,
         settings: VertexSettings | None = None,
     ):
@@ -313,6 +314,7 @@ class VertexBackend(Backend):
         self._beam_pipeline_args = beam_pipeline_args
         self.poll = poll or PollPolicy()
         self.sleep = sleep
+        self.clock = clock
         self.rng = rng or random.Random()
         self._checked = False
 
@@ -568,6 +570,7 @@ class VertexBackend(Backend):
             seen_epochs=seen_epochs,
             policy=self.poll,
             sleep=self.sleep,
+            clock=self.clock,
             rng=self.rng,
         )
 
@@ -625,6 +628,7 @@ class VertexRun(Run):
         seen_epochs: int = 0,
         policy: PollPolicy | None = None,
         sleep: Callable[[float], None] | None = None,
+        clock: Callable[[], float] = time.monotonic,
         rng: random.Random | None = None,
     ):
         self.job = pipeline_job
@@ -642,6 +646,7 @@ class VertexRun(Run):
         self._rng = rng or random.Random()
         self._wake = threading.Event()
         self._sleep = sleep if sleep is not None else self._wait_or_wake
+        self._clock = clock
         self._cancel_requested = False
         self._code: int | None = None
         self._finished = threading.Event()
@@ -711,14 +716,14 @@ class VertexRun(Run):
                     if not _transient(error):
                         return self._end(1, f"Vertex AI refused to report the job: {error}")
                     failures += 1
-                    outage_started = outage_started or time.monotonic()
+                    outage_started = outage_started or self._clock()
                     if failures == policy.warn_after_failures:
                         self._emit(
                             "warning",
                             stage=self._stage,
                             message=f"Vertex AI does not answer ({error}); still trying",
                         )
-                    if time.monotonic() - outage_started > policy.give_up_after:
+                    if self._clock() - outage_started > policy.give_up_after:
                         return self._end(
                             1,
                             f"Lost contact with Vertex AI for {policy.give_up_after / 60:.0f} "
