@@ -172,6 +172,7 @@ def test_a_vertex_quick_test_streams_stages_and_epochs_and_completes(
     assert call["model_config"].to_dict() == record.model_config_snapshot
     assert call["data"] == f"{ROOT}/towerwidgets/{sent['_job_id']}/data"
     assert call["pipeline_root"] == ROOT and call["region"] == REGION
+    assert call["project"] == PROJECT
     assert call["epochs"] == 3 and call["enable_cache"] is True
     assert (call["trainer_machine"], call["accelerator_type"], call["accelerator_count"]) == (
         "n1-standard-8",
@@ -373,6 +374,48 @@ def test_an_hour_without_an_answer_fails_saying_the_job_may_still_run(
     assert "the job may still be running" in record.error_message
     assert backend.sleep.now > 3600  # on the injected clock: nobody waited an hour
     assert max(backend.sleep) <= 30
+
+
+def test_the_compiler_is_called_with_the_signature_of_compile_pipeline(
+    vertex, store, feature_config, tiny_data, tmp_path
+):
+    """Exactly towerwidgets.pipeline.compile_pipeline's documented parameters (options it
+    does not take, such as project, are left out)."""
+    from fakes.vertex_fake import FakeCompiler
+
+    fake = FakeCompiler()
+
+    def compile_pipeline(
+        feature_config,
+        model_config,
+        data,
+        *,
+        output,
+        pipeline_root,
+        pipeline_name=None,
+        image=None,
+        rating_column=None,
+        epochs=None,
+        batch_size=None,
+        learning_rate=None,
+        beam_pipeline_args=None,
+        trainer_machine=None,
+        accelerator_type=None,
+        accelerator_count=0,
+        region=None,
+        enable_cache=True,
+    ):
+        return fake(
+            feature_config, model_config, data, output=output, pipeline_root=pipeline_root,
+            pipeline_name=pipeline_name, image=image, epochs=epochs,
+        )  # fmt: skip
+
+    backend = make_backend(compile=compile_pipeline, image="europe-docker.pkg.dev/p/tw/tfx:1")
+    handle = _start(backend, store, feature_config, tiny_data, tmp_path, [], epochs=2)
+    record = handle.wait(60)
+    assert record.status == "completed", record.error_message
+    (call,) = fake.calls
+    assert call["image"] == "europe-docker.pkg.dev/p/tw/tfx:1" and call["epochs"] == 2
 
 
 def test_missing_project_bucket_and_credentials_say_what_to_set_before_any_upload(

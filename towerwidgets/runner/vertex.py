@@ -23,6 +23,7 @@ is missing or unreadable, so the SDK's step is skipped for our submission (see
 from __future__ import annotations
 
 import contextlib
+import inspect
 import json
 import os
 import random
@@ -436,6 +437,11 @@ class VertexBackend(Backend):
                     "environment (make tfx) to submit to Vertex AI",
                     stage="transform",
                 ) from None
+        with contextlib.suppress(TypeError, ValueError):  # builtins may have no signature
+            accepted = inspect.signature(compile_).parameters
+            if not any(p.kind is p.VAR_KEYWORD for p in accepted.values()):
+                # options a compiler does not take yet (e.g. project) are left out
+                kwargs = {k: v for k, v in kwargs.items() if k in accepted}
         try:
             return Path(compile_(**kwargs))
         except Exception as error:
@@ -502,6 +508,7 @@ class VertexBackend(Backend):
             accelerator_count=int(spec["accelerator_count"]),
             region=self.region,
             enable_cache=self.enable_caching,
+            project=self.project,  # the Vertex Trainer's training args need it
         )
         if not splits.get("source"):
             uploaded = self._upload_splits(splits, data_uri)
