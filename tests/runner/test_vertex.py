@@ -36,6 +36,7 @@ from towerwidgets.runner.vertex import (
     VertexSettings,
     VertexSetupError,
     reattach_quick_test,
+    running_vertex_tests,
 )
 
 pytestmark = pytest.mark.timeout(120)
@@ -489,13 +490,14 @@ def test_a_kernel_restart_reattaches_to_the_running_job(vertex, gcs, store, tmp_
         env=env,
         timeout=100,
     )
-    # the SDK logs its own lines ("Creating PipelineJob", …) to stdout: the id comes last
     assert out.returncode == 3, out.stdout + out.stderr
+    assert "Creating PipelineJob" not in out.stdout  # the SDK's lines stay out of the cell
     test_id = int(out.stdout.split()[-1])
     with Store(db) as new_store:
         record = new_store.quick_tests.get(test_id)
         assert record.status == "running" and record.vertex_pipeline_id
         assert [row["epoch"] for row in record.epoch_metrics] == [1]
+        assert [t.id for t in running_vertex_tests(new_store)] == [test_id]
         vertex.release()
         events = []
         handle = reattach_quick_test(

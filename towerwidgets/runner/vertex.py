@@ -25,6 +25,7 @@ from __future__ import annotations
 import contextlib
 import inspect
 import json
+import logging
 import os
 import random
 import re
@@ -49,6 +50,7 @@ __all__ = [
     "console_url",
     "dataflow_beam_args",
     "reattach_quick_test",
+    "running_vertex_tests",
     "submit_pipeline",
 ]
 
@@ -258,6 +260,25 @@ def dataflow_beam_args(
         f"--max_num_workers={max_workers or DATAFLOW_MAX_WORKERS}",
         "--experiments=use_runner_v2",
     ]
+
+
+class _BelowWarning(logging.Filter):
+    def filter(self, record: logging.LogRecord) -> bool:
+        return record.levelno >= logging.WARNING
+
+
+@contextlib.contextmanager
+def _quiet_sdk_info() -> Iterator[None]:
+    """The SDK prints "Creating PipelineJob …" lines to stdout (forced on for TFX
+    pipelines); from a background thread they land in whatever notebook cell runs. The run's
+    own events carry the job name and console link, so drop those lines while we submit."""
+    logger = logging.getLogger("google.cloud.aiplatform.pipeline_jobs")
+    quiet = _BelowWarning()
+    logger.addFilter(quiet)
+    try:
+        yield
+    finally:
+        logger.removeFilter(quiet)
 
 
 # ── the backend ─────────────────────────────────────────────────────────────────────────
@@ -538,7 +559,7 @@ class VertexBackend(Backend):
         from google.api_core import exceptions as gexc
 
         try:
-            with _without_sdk_bucket_step():
+            with _without_sdk_bucket_step(), _quiet_sdk_info():
                 pipeline_job.submit(service_account=self.service_account, network=self.network)
         except gexc.GoogleAPICallError as error:
             detail = re.sub(r"^[A-Z]+ https?://\S+: ", "", str(error.message))
@@ -904,6 +925,20 @@ def submit_pipeline(
     return backend.submit_template(
         path, job_id=job_id, labels={"towerwidgets": "pipeline", **(labels or {})}
     )
+
+
+def running_vertex_tests(store: Any = None) -> list[Any]:
+    """Quick tests the store says are running on Vertex AI (after a kernel restart: follow
+    each again with :func:`reattach_quick_test`)."""
+    if store is None:
+        from towerwidgets.store import Store
+
+        store = Store()
+    return [
+        test
+        for test in store.quick_tests.list(status="running")
+        if test.backend == "vertex" and test.vertex_pipeline_id
+    ]
 
 
 def reattach_quick_test(
