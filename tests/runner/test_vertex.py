@@ -721,3 +721,33 @@ def test_the_panel_runs_on_vertex_and_links_the_console(
     assert panel.result["backend"] == "vertex"
     assert panel.result["console_url"].startswith("https://console.cloud.google.com/vertex-ai/")
     assert panel.recent[0]["console_url"] == panel.result["console_url"]
+
+
+# ── with the real compiler (the TFX lane, issue 9) ──────────────────────────────────────
+
+
+@pytest.mark.slow
+@pytest.mark.timeout(900)
+def test_the_real_compiled_pipeline_is_what_vertex_receives(
+    vertex, store, feature_config, tiny_data, tmp_path
+):
+    """The JSON KubeflowV2DagRunner compiled from these configs reaches Vertex AI with our
+    labels, root and service account (skipped until towerwidgets.pipeline exists here)."""
+    pipeline = pytest.importorskip("towerwidgets.pipeline")
+    backend = make_backend(compile=pipeline.compile_pipeline, machine="n1-standard-8+t4")
+    handle = _start(backend, store, feature_config, tiny_data, tmp_path, [], epochs=2)
+    record = handle.wait(850)
+    assert record.status == "completed", record.error_message
+    (sent,) = vertex.created
+    spec = sent["pipelineSpec"]
+    print("sdkVersion", spec.get("sdkVersion"), "tasks", sorted(spec["root"]["dag"]["tasks"]))
+    assert str(spec.get("sdkVersion", "")).startswith("tfx-1.16")
+    tasks = set(spec["root"]["dag"]["tasks"])
+    assert {"StatisticsGen", "SchemaGen", "Transform", "Trainer", "Pusher"} <= tasks
+    assert any(name.endswith("ExampleGen") for name in tasks)
+    assert sent["runtimeConfig"]["gcsOutputDirectory"] == ROOT
+    assert sent["labels"]["quick-test-id"] == str(record.id)
+    assert sent["serviceAccount"] == SERVICE_ACCOUNT
+    deployment = json.dumps(spec["deploymentSpec"])
+    assert "n1-standard-8" in deployment and "NVIDIA_TESLA_T4" in deployment
+    assert f"{ROOT}/towerwidgets/{sent['_job_id']}/data" in json.dumps(spec)
