@@ -422,9 +422,14 @@ class VertexBackend(Backend):
     def _check_bucket(self) -> None:
         from google.api_core import exceptions as gexc
 
-        bucket, _ = _split_gs(self.pipeline_root)
+        bucket, prefix = _split_gs(self.pipeline_root)
         try:
-            self._storage().get_bucket(bucket, timeout=self.poll.request_timeout)
+            # Listing needs only storage.objects.list, which object roles grant; reading the
+            # bucket itself (buckets.get) would refuse users who can write there.
+            blobs = self._storage().list_blobs(
+                bucket, prefix=prefix or None, max_results=1, timeout=self.poll.request_timeout
+            )
+            list(blobs)
         except gexc.NotFound:
             raise VertexSetupError(
                 f"The bucket gs://{bucket} does not exist. Create it in {self.region} "
@@ -454,8 +459,8 @@ class VertexBackend(Backend):
                 from towerwidgets.pipeline import compile_pipeline as compile_
             except ImportError as error:
                 raise VertexSetupError(
-                    f"The TFX pipeline compiler is not available ({error}); install the TFX "
-                    "environment (make tfx) to submit to Vertex AI",
+                    f"The TFX pipeline compiler is not available ({error}); install the TFX lane "
+                    "(towerwidgets.pipeline and its .venv-tfx) to submit to Vertex AI",
                     stage="transform",
                 ) from None
         with contextlib.suppress(TypeError, ValueError):  # builtins may have no signature
