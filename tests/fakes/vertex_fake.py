@@ -78,6 +78,24 @@ class FakeCompiler:
         path = Path(output)
         path.parent.mkdir(parents=True, exist_ok=True)
         path.write_text(json.dumps(spec, indent=2))
+        # Like the real compiler: what must be on GCS before submitting (the module wheel;
+        # a local data file's split) goes into <output>.uploads.json.
+        root = pipeline_root.rstrip("/")
+        wheel = path.parent / "tfx_user_code_Trainer-0.0+fake-py3-none-any.whl"
+        wheel.write_bytes(b"PK fake wheel")
+        uploads = [{"local": str(wheel), "remote": f"{root}/_wheels/{wheel.name}"}]
+        if isinstance(data, str | Path) and not str(data).startswith(("gs://", "bq://")):
+            import pandas as pd
+
+            frame = pd.read_parquet(data)
+            for part, rows in (
+                ("train", frame.iloc[: len(frame) * 4 // 5]),
+                ("eval", frame.iloc[len(frame) * 4 // 5 :]),
+            ):
+                local = path.parent / f"{part}.csv"
+                rows.to_csv(local, index=False)
+                uploads.append({"local": str(local), "remote": f"{root}/data/fake/{part}/data.csv"})
+        path.with_name(path.name + ".uploads.json").write_text(json.dumps(uploads))
         return path
 
 

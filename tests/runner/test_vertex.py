@@ -171,7 +171,8 @@ def test_a_vertex_quick_test_streams_stages_and_epochs_and_completes(
     (call,) = backend._compile.calls
     assert call["feature_config"].to_dict() == feature_config.to_dict()
     assert call["model_config"].to_dict() == record.model_config_snapshot
-    assert call["data"] == f"{ROOT}/towerwidgets/{sent['_job_id']}/data"
+    assert call["data"].endswith("source.parquet")  # the rows, split there like here
+    assert (call["seed"], call["split"]) == (42, "random")
     assert call["pipeline_root"] == ROOT and call["region"] == REGION
     assert call["project"] == PROJECT
     assert call["epochs"] == 3 and call["enable_cache"] is True
@@ -181,16 +182,35 @@ def test_a_vertex_quick_test_streams_stages_and_epochs_and_completes(
         1,
     )
 
-    # the prepared split went to GCS as CSV, row for row
+    # what the compiler listed went to GCS before the job was created (module wheel, data)
+    uploaded = _blobs(storage_client, "root/")
+    assert "root/_wheels/tfx_user_code_Trainer-0.0+fake-py3-none-any.whl" in uploaded
+    train = pd.read_csv(io.StringIO(uploaded["root/data/fake/train/data.csv"].download_as_text()))
+    assert len(train) == len(tiny_data) * 4 // 5
+
+    # polling: starts at 5 s, backs off only while nothing changes, never beyond 30 s
+    delays = backend.sleep
+    assert delays[0] == 5.0 and max(delays) <= 30.0
+
+
+def test_without_a_source_file_the_prepared_split_is_uploaded_as_csv(
+    vertex, storage_client, store, feature_config, tiny_data, tmp_path
+):
+    """Data Parquet cannot hold (a mixed-type column the configs do not use) still runs:
+    the prepared train/eval rows go to GCS as CSV, row for row."""
+    data = tiny_data.assign(notes=[1 if i % 2 else "x" for i in range(len(tiny_data))])
+    backend = make_backend()
+    handle = _start(backend, store, feature_config, data, tmp_path, [])
+    record = handle.wait(60)
+    assert record.status == "completed", record.error_message
+    (call,) = backend._compile.calls
+    (sent,) = vertex.created
+    assert call["data"] == f"{ROOT}/towerwidgets/{sent['_job_id']}/data"
     prefix = call["data"][len(f"gs://{BUCKET}/") :]
     blobs = _blobs(storage_client, prefix)
     train = pd.read_csv(io.StringIO(blobs[f"{prefix}/train.csv"].download_as_text()))
     evaluation = pd.read_csv(io.StringIO(blobs[f"{prefix}/eval.csv"].download_as_text()))
     assert (len(train), len(evaluation)) == (record.split["train_rows"], record.split["eval_rows"])
-
-    # polling: starts at 5 s, backs off only while nothing changes, never beyond 30 s
-    delays = backend.sleep
-    assert delays[0] == 5.0 and max(delays) <= 30.0
 
 
 def test_a_failing_transform_fails_the_record_with_the_task_message_and_console(

@@ -363,7 +363,7 @@ class QuickTestHandle:
             self.facts["traceback"] = traceback.format_exc()
         finally:
             if job.get("cleanup", True):
-                for name in ("train", "eval", "candidates"):
+                for name in ("train", "eval", "candidates", "source"):
                     with contextlib.suppress(OSError):
                         (self.run_dir / f"{name}.parquet").unlink()
 
@@ -450,6 +450,12 @@ class QuickTestHandle:
         if self._cancel_requested:
             return self._finish("cancelled")
 
+        source_data = ""
+        if df is not None and getattr(self.backend, "wants_source_data", False):
+            # A pipeline compiler splits the very same rows again, the way prepare_data did.
+            with contextlib.suppress(Exception):  # else the backend uses the splits
+                df.to_parquet(self.run_dir / "source.parquet", index=False)
+                source_data = str(self.run_dir / "source.parquet")
         transform_path = self.run_dir / "transform_module.py"
         trainer_path = self.run_dir / "trainer_module.py"
         transform_path.write_text(transform_code)
@@ -477,6 +483,8 @@ class QuickTestHandle:
             "feature_config_id": fc.id,
             "model_config_id": mc.id,
             "rating_column": rating_column or "",
+            "source_data": source_data,
+            "split": job["split"],
         }
         job_path = self.run_dir / "job.json"
         job_path.write_text(json.dumps(worker_job, indent=2))

@@ -299,6 +299,7 @@ class VertexBackend(Backend):
     keep_warm = False
     uses_local_cache = False  # the pipeline needs the data itself, not a local cache hit
     reads_remote_data = True  # gs:// and bq:// sources go to the pipeline as they are
+    wants_source_data = True  # the compiler re-splits the data itself, like a quick test
 
     def __init__(
         self,
@@ -492,6 +493,34 @@ class VertexBackend(Backend):
             uploaded[split] = f"gs://{bucket_name}/{blob.name}"
         return uploaded
 
+    def upload_manifest(self, template: str | Path) -> list[str]:
+        """Copy what the compiler listed in ``<pipeline>.uploads.json`` (the module wheels
+        under ``<root>/_wheels``, the data split) to Cloud Storage; returns the gs:// paths."""
+        manifest = Path(template).with_name(Path(template).name + ".uploads.json")
+        if not manifest.is_file():
+            return []
+        try:
+            entries = json.loads(manifest.read_text())
+            pairs = [(str(e["local"]), str(e["remote"])) for e in entries]
+        except (ValueError, KeyError, TypeError) as error:
+            raise VertexSetupError(f"{manifest} is not an upload list: {error}") from None
+        missing = [local for local, _ in pairs if not Path(local).is_file()]
+        if missing:
+            raise VertexSetupError(
+                f"The pipeline needs {', '.join(missing)} uploaded, but it is gone: compile "
+                "the pipeline again",
+                stage="transform",
+            )
+        client = self._storage()
+        copied = []
+        for local, remote in pairs:
+            if not remote.startswith("gs://"):
+                raise VertexSetupError(f"{manifest} lists {remote!r}, not a gs:// path")
+            bucket, path = _split_gs(remote)
+            client.bucket(bucket).blob(path).upload_from_filename(local)
+            copied.append(remote)
+        return copied
+
     def labels(self, job: dict[str, Any]) -> dict[str, str]:
         """Labels that find the run from the console and the billing report."""
         labels = {"towerwidgets": "quick-test" if job.get("test_id") else "pipeline"}
@@ -516,10 +545,13 @@ class VertexBackend(Backend):
         spec = machine_spec(self.machine)
         splits = job.get("data") or {}
         data_uri = splits.get("source") or f"{self.pipeline_root}/towerwidgets/{job_id}/data"
+        # gs:// or bq:// as given; else the original rows, which the compiler splits exactly
+        # as this quick test did (same seed) and lists for upload; else our own splits.
+        data = splits.get("source") or job.get("source_data") or data_uri
         template = self.compile_pipeline(
             feature_config=FeatureConfig.from_dict(job["feature_config"]),
             model_config=ModelConfig.from_dict(job["model_config"]),
-            data=data_uri,
+            data=data,
             output=Path(job["run_dir"]) / "pipeline.json",
             pipeline_root=self.pipeline_root,
             pipeline_name=job_id,
@@ -535,10 +567,15 @@ class VertexBackend(Backend):
             region=self.region,
             enable_cache=self.enable_caching,
             project=self.project,  # the Vertex Trainer's training args need it
+            seed=custom.get("seed"),
+            split=job.get("split") or "random",
         )
-        if not splits.get("source"):
+        if data == data_uri:
             uploaded = self._upload_splits(splits, data_uri)
             on_event({"kind": "info", "stage": "transform", "metrics": {"vertex_data": uploaded}})
+        copied = self.upload_manifest(template)
+        if copied:
+            on_event({"kind": "info", "stage": "transform", "metrics": {"vertex_uploads": copied}})
         pipeline_job = self.submit_template(template, job_id=job_id, labels=self.labels(job))
         epochs = int(custom.get("epochs") or job.get("model_config", {}).get("epochs") or 1)
         return self.follow(pipeline_job, on_event, epochs=epochs)
@@ -927,6 +964,8 @@ def submit_pipeline(
     backend = backend or VertexBackend()
     if not backend.pipeline_root and str(root).startswith("gs://"):
         backend.pipeline_root = str(root).rstrip("/")  # the root it was compiled for
+    backend.check()
+    backend.upload_manifest(path)  # the module wheels (and data) the compiler listed
     return backend.submit_template(
         path, job_id=job_id, labels={"towerwidgets": "pipeline", **(labels or {})}
     )
