@@ -749,11 +749,16 @@ def test_the_panel_runs_on_vertex_and_links_the_console(
 @pytest.mark.slow
 @pytest.mark.timeout(900)
 def test_the_real_compiled_pipeline_is_what_vertex_receives(
-    vertex, store, feature_config, tiny_data, tmp_path
+    vertex, storage_client, store, feature_config, tiny_data, tmp_path
 ):
     """The JSON KubeflowV2DagRunner compiled from these configs reaches Vertex AI with our
-    labels, root and service account (skipped until towerwidgets.pipeline exists here)."""
+    labels, root and service account. Needs the TFX environment (.venv-tfx or
+    TOWERWIDGETS_TFX_PYTHON); skipped without it."""
     pipeline = pytest.importorskip("towerwidgets.pipeline")
+    try:
+        pipeline.tfx_python()
+    except pipeline.TFXEnvironmentError as error:
+        pytest.skip(str(error))
     backend = make_backend(compile=pipeline.compile_pipeline, machine="n1-standard-8+t4")
     handle = _start(backend, store, feature_config, tiny_data, tmp_path, [], epochs=2)
     record = handle.wait(850)
@@ -768,6 +773,10 @@ def test_the_real_compiled_pipeline_is_what_vertex_receives(
     assert sent["runtimeConfig"]["gcsOutputDirectory"] == ROOT
     assert sent["labels"]["quick-test-id"] == str(record.id)
     assert sent["serviceAccount"] == SERVICE_ACCOUNT
-    deployment = json.dumps(spec["deploymentSpec"])
-    assert "n1-standard-8" in deployment and "NVIDIA_TESLA_T4" in deployment
-    assert f"{ROOT}/towerwidgets/{sent['_job_id']}/data" in json.dumps(spec)
+    text = json.dumps(spec)
+    assert "n1-standard-8" in text and "NVIDIA_TESLA_T4" in text  # the priced machine
+    # the split made there from the same rows and seed, uploaded with the module wheels
+    assert f"{ROOT}/data/" in text and "_wheels" in text
+    uploaded = _blobs(storage_client, "root/")
+    assert any(name.startswith("root/_wheels/") for name in uploaded)
+    assert any(name.endswith("/train/data.csv") for name in uploaded)
