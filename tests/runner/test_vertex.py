@@ -617,7 +617,7 @@ def adc(vertex, tmp_path, monkeypatch):
     return path
 
 
-def test_cli_pipeline_submit_waits_for_the_job(vertex, adc, tmp_path, capsys):
+def test_cli_pipeline_submit_waits_for_the_job(vertex, adc, storage_client, tmp_path, capsys):
     from fakes.vertex_fake import TASKS, FakeCompiler
 
     from towerwidgets.cli import main
@@ -649,6 +649,10 @@ def test_cli_pipeline_submit_waits_for_the_job(vertex, adc, tmp_path, capsys):
     assert sent["labels"] == {"towerwidgets": "pipeline", "team": "recs"}
     assert sent["runtimeConfig"]["gcsOutputDirectory"] == ROOT  # the root it was compiled for
     assert sent["serviceAccount"] == SERVICE_ACCOUNT
+    # the compiler's uploads.json was honoured: the module wheel is on GCS
+    assert "root/_wheels/tfx_user_code_Trainer-0.0+fake-py3-none-any.whl" in _blobs(
+        storage_client, "root/_wheels/"
+    )
     # every call carried the ADC's token (a self-signed JWT or one from the fake's /token)
     assert all(a.startswith("Bearer ") for a in vertex.authorization)
 
