@@ -478,7 +478,8 @@ class VertexBackend(Backend):
             ) from error
 
     def _upload_splits(self, paths: dict[str, str], data_uri: str) -> dict[str, str]:
-        """The prepared train/eval splits as CSV files in one folder on GCS."""
+        """The prepared train/eval splits as CSV files in one folder on GCS (the fallback when
+        the original rows cannot be handed over: ExampleGen then hash-splits the folder)."""
         import pandas as pd
 
         bucket_name, prefix = _split_gs(data_uri)
