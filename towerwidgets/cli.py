@@ -179,9 +179,20 @@ def _run_and_show(
     from towerwidgets.runner.console import run_with_live_table
     from towerwidgets.runner.estimates import estimate_quick_test
 
+    backend = None
+    if getattr(args, "backend", "local") == "vertex":
+        from towerwidgets.runner.vertex_cli import backend_from_args
+
+        backend = backend_from_args(args)
     rows = len(data) if hasattr(data, "__len__") and not isinstance(data, str) else None
     estimate = estimate_quick_test(
-        features, model, n_rows=rows, epochs=args.epochs, batch_size=args.batch_size
+        features,
+        model,
+        n_rows=rows,
+        epochs=args.epochs,
+        batch_size=args.batch_size,
+        machine=backend.machine if backend is not None else "local",
+        dataflow=bool(getattr(backend, "dataflow", False)),
     )
     print(f"Feature config #{features.id}: {features}")
     print(
@@ -199,6 +210,7 @@ def _run_and_show(
         learning_rate=args.learning_rate,
         store=store,
         seed=args.seed,
+        backend=backend,
     )
     title = f"Quick test #{handle.id}: {features.name} + {model.name}"
     record = run_with_live_table(handle, title, model.model_type)
@@ -309,8 +321,22 @@ def _add_quicktest_parsers(sub: Any) -> None:
     )
     quick.add_argument("--rating-column", default=None, metavar="C")
     quick.add_argument("--name", default=None, help="name of the stored feature config")
+    quick.add_argument(
+        "--backend",
+        default="local",
+        choices=("local", "vertex"),
+        help="where to run: this machine, or Vertex AI Pipelines (the options below)",
+    )
     _add_run_options(quick)
+    from towerwidgets.runner.vertex_cli import add_vertex_options
+
+    add_vertex_options(quick)
     quick.set_defaults(func=cmd_quicktest)
+
+
+def _subcommands(parser: argparse.ArgumentParser) -> Any:
+    """The subcommands of a command group, to add one from another module."""
+    return next(a for a in parser._actions if isinstance(a, argparse._SubParsersAction))
 
 
 # ── entry point ─────────────────────────────────────────────────────────────────────────
@@ -336,8 +362,10 @@ def build_parser() -> argparse.ArgumentParser:
     _add_codegen_parser(sub)
     _add_quicktest_parsers(sub)
     from towerwidgets.pipeline.cli import add_pipeline_parsers
+    from towerwidgets.runner.vertex_cli import add_submit_parser
 
     add_pipeline_parsers(sub)
+    add_submit_parser(_subcommands(sub.choices["pipeline"]))  # pipeline submit (Vertex AI)
     return parser
 
 
