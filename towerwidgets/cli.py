@@ -334,11 +334,6 @@ def _add_quicktest_parsers(sub: Any) -> None:
     quick.set_defaults(func=cmd_quicktest)
 
 
-def _subcommands(parser: argparse.ArgumentParser) -> Any:
-    """The subcommands of a command group, to add one from another module."""
-    return next(a for a in parser._actions if isinstance(a, argparse._SubParsersAction))
-
-
 # ── entry point ─────────────────────────────────────────────────────────────────────────
 
 
@@ -364,8 +359,7 @@ def build_parser() -> argparse.ArgumentParser:
     from towerwidgets.pipeline.cli import add_pipeline_parsers
     from towerwidgets.runner.vertex_cli import add_submit_parser
 
-    add_pipeline_parsers(sub)
-    add_submit_parser(_subcommands(sub.choices["pipeline"]))  # pipeline submit (Vertex AI)
+    add_submit_parser(add_pipeline_parsers(sub))  # pipeline submit (Vertex AI)
     return parser
 
 

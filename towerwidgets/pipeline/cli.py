@@ -231,7 +231,9 @@ def _common(parser: argparse.ArgumentParser) -> None:
     run.add_argument("--home", default=None, help="towerwidgets home (default ./.towerwidgets)")
 
 
-def add_pipeline_parsers(sub: Any) -> None:
+def add_pipeline_parsers(sub: Any) -> Any:
+    """``pipeline run-local`` and ``pipeline compile``; returns the group's subcommands
+    (``pipeline submit`` joins them from the Vertex AI backend)."""
     pipeline = sub.add_parser("pipeline", help="run the generated modules in a TFX pipeline")
     commands = pipeline.add_subparsers(dest="pipeline_command", required=True, metavar="COMMAND")
     local = commands.add_parser("run-local", help="run the whole pipeline here (LocalDagRunner)")
@@ -263,3 +265,4 @@ def add_pipeline_parsers(sub: Any) -> None:
         help="run StatisticsGen and Transform on Dataflow",
     )
     comp.set_defaults(func=cmd_compile)
+    return commands
