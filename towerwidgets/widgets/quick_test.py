@@ -523,7 +523,7 @@ class QuickTestPanel(StoreWatching, TowerWidget):
         """Cancel the running quick test."""
         if self._handle is None or not self.running:
             raise ValueError("No quick test is running")
-        self._handle.cancel()
+        self._handle.cancel(timeout=0)  # never block the kernel's message handler
         self.message = "Cancelling…"
 
     def wait(self, timeout: float | None = None) -> Any:
