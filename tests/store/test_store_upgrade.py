@@ -36,7 +36,10 @@ def test_version_0_store_is_upgraded_on_open(tmp_path):
         store.quick_tests.append_epoch(1, {"epoch": 3, "loss": 0.3})
         assert len(store.quick_tests.get(1).epoch_metrics) == 3
     with Store(path) as store:  # opening again is a no-op
-        assert store.schema_version == SCHEMA_VERSION and len(store.quick_tests.get(1).epoch_metrics) == 3
+        assert (
+            store.schema_version == SCHEMA_VERSION
+            and len(store.quick_tests.get(1).epoch_metrics) == 3
+        )
 
 
 def test_a_newer_schema_is_refused_untouched(tmp_path):
