@@ -267,7 +267,7 @@ class FeatureConfig(StoredModel):
 def reads_as_numbers(series: pd.Series) -> bool:
     """Whether a numeric transform can read the column: numbers (nullable and pyarrow ones
     too, not booleans), datetimes (tz-aware too; read as epoch seconds), or text whose
-    every present value is a number ("42")."""
+    every present value is a number ("42") or a date ("2024-05-01 12:00")."""
     import pandas as pd
 
     if pd.api.types.is_bool_dtype(series):
@@ -279,7 +279,14 @@ def reads_as_numbers(series: pd.Series) -> bool:
     present = series[series.notna()]
     if any(isinstance(v, bool) for v in present.head(1000)):
         return False
-    return bool(pd.to_numeric(present.astype(str), errors="coerce").notna().all())
+    if pd.to_numeric(present.astype(str), errors="coerce").notna().all():
+        return True
+    sample = present.head(1000).astype(str)  # dates: a sample (parsing text is slow)
+    try:
+        parsed = pd.to_datetime(sample, utc=True, errors="coerce", format="mixed")
+    except (ValueError, TypeError, OverflowError):
+        return False
+    return bool(parsed.notna().all())
 
 
 def _embedding_dim(cardinality: int) -> int:

@@ -142,31 +142,32 @@ def validate_inputs(
 
 
 def epoch_seconds(series: pd.Series) -> pd.Series:
-    """Seconds since 1970-01-01 UTC as floats (NaN where a value is no time).
+    """Seconds since 1970-01-01 UTC as finite floats (NaN where a value is no time).
 
     Datetimes count in UTC (naive ones are taken as UTC, aware ones converted), numbers
-    are epoch seconds already, text is parsed as numbers if it all is, else as dates.
+    are epoch seconds already, text is read as numbers if it all is, else parsed as dates.
     Positional: the result has a fresh 0..n-1 index.
     """
     import numpy as np
     import pandas as pd
 
     values = series.reset_index(drop=True)
-    if isinstance(values.dtype, pd.CategoricalDtype):
-        values = values.astype(object)
-    if pd.api.types.is_bool_dtype(values):
-        return pd.Series(np.full(len(values), np.nan))
     if not pd.api.types.is_datetime64_any_dtype(values):
         numbers = _numbers(values)
-        present = values.notna()
-        if pd.api.types.is_numeric_dtype(values) or numbers[present.to_numpy()].notna().all():
+        if (
+            pd.api.types.is_numeric_dtype(values)
+            or numbers[values.notna().to_numpy()].notna().all()
+        ):
             return numbers
-        with contextlib.suppress(ValueError, TypeError, OverflowError):
+        if isinstance(values.dtype, pd.CategoricalDtype):
+            values = values.astype(object)
+        try:
             values = pd.to_datetime(values, utc=True, errors="coerce", format="mixed")
-        if not pd.api.types.is_datetime64_any_dtype(values):
+        except (ValueError, TypeError, OverflowError):
             return pd.Series(np.full(len(values), np.nan))
     stamps = pd.to_datetime(values, utc=True)
-    return ((stamps - pd.Timestamp(_EPOCH, tz="UTC")) / pd.Timedelta(seconds=1)).astype(float)
+    seconds = (stamps - pd.Timestamp(_EPOCH, tz="UTC")) / pd.Timedelta(seconds=1)
+    return pd.Series(np.asarray(seconds, dtype=float))
 
 
 def _numbers(series: pd.Series) -> pd.Series:
@@ -175,15 +176,12 @@ def _numbers(series: pd.Series) -> pd.Series:
     import pandas as pd
 
     values = series.reset_index(drop=True)
-    if isinstance(values.dtype, pd.CategoricalDtype):
+    if isinstance(values.dtype, pd.CategoricalDtype) or pd.api.types.is_bool_dtype(values):
         values = values.astype(object)
-    if pd.api.types.is_bool_dtype(values):
-        values = values.astype(object)
-    if pd.api.types.is_datetime64_any_dtype(values):
-        return epoch_seconds(values)
     numbers = pd.to_numeric(values, errors="coerce")
-    numbers = pd.Series(np.asarray(numbers.astype("Float64").to_numpy(na_value=np.nan), float))
-    return numbers.where(np.isfinite(numbers))
+    array = np.asarray(pd.Series(numbers).astype("Float64").to_numpy(na_value=np.nan), float)
+    array[~np.isfinite(array)] = np.nan
+    return pd.Series(array)
 
 
 def _convert(df: pd.DataFrame, column_types: dict[str, str]) -> tuple[pd.DataFrame, list[str]]:
@@ -212,7 +210,7 @@ def _convert(df: pd.DataFrame, column_types: dict[str, str]) -> tuple[pd.DataFra
                 )
             out[name] = pd.Series(values, dtype=object)
         else:
-            numbers = _numbers(series)
+            numbers = epoch_seconds(series)  # numbers, or times as seconds (validated)
             missing = int(numbers.isna().sum())
             if missing:
                 fill = float(numbers.mean()) if missing < len(numbers) else 0.0
