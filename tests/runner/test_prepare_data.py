@@ -103,7 +103,7 @@ def test_a_temporal_split_column_that_is_not_time_is_refused_by_name(tmp_path):
     ("values", "works"),
     [
         (pd.array(range(N), dtype="Int64"), True),
-        (pd.array([None] + list(range(1, N)), dtype="Int64"), True),
+        (pd.array([None, *range(1, N)], dtype="Int64"), True),
         (pd.array(range(N), dtype="int64[pyarrow]"), True),
         ([str(1_700_000_000 + i) for i in range(N)], True),  # numbers as text
         (pd.Categorical([i % 3 for i in range(N)]), False),

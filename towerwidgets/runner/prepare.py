@@ -7,7 +7,6 @@ with ``ast`` (they are pure literals by contract), so nothing here imports Tenso
 from __future__ import annotations
 
 import ast
-import contextlib
 import hashlib
 import json
 from dataclasses import dataclass, field
