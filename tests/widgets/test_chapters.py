@@ -215,8 +215,9 @@ class FakeHandle:
         self.record = self._store.quick_tests.get(rec.id)
         return self.record
 
-    def cancel(self, timeout=None):
+    def cancel(self, timeout=5.0):
         self.cancelled = True
+        self.cancel_timeout = timeout
         self.release.set()
 
 
@@ -344,6 +345,7 @@ def test_cancel_and_view_results(monkeypatch, store, panel, feature_config):
     front_end(panel, "cancel")
     panel.wait(5)
     assert handle.cancelled and panel.status == "cancelled"
+    assert handle.cancel_timeout == 0  # the message handler only asks; it never waits
     front_end(panel, "view_results", test_id=handle.record.id)
     assert panel.result["id"] == handle.record.id
     assert [r["epoch"] for r in panel.metrics.rows] == [1, 2]
