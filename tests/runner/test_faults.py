@@ -52,7 +52,7 @@ class ExportTo(LocalBackend):
 
 
 def test_a_full_disk_at_export_fails_the_test_with_that_reason(
-    store, home, tiny_data, feature_config, full_disk
+    store, tmp_path, tiny_data, feature_config, full_disk
 ):
     fc = store.feature_configs.create(feature_config)
     mc = store.model_configs.create(model_config(epochs=1))
@@ -61,7 +61,7 @@ def test_a_full_disk_at_export_fails_the_test_with_that_reason(
         mc,
         tiny_data,
         store=store,
-        home=home,
+        home=tmp_path / "home",  # its own transform cache: other tests expect a cold one
         backend=ExportTo(full_disk / "model"),
         code=generated_code(fc, mc),
     )
@@ -73,12 +73,12 @@ def test_a_full_disk_at_export_fails_the_test_with_that_reason(
     assert store.model_configs.get(mc.id).name == mc.name
 
 
-def test_a_killed_kernel_is_failed_when_its_lease_lapses_not_before(tmp_path, home, monkeypatch):
+def test_a_killed_kernel_is_failed_when_its_lease_lapses_not_before(tmp_path, monkeypatch):
     script = Path(__file__).parent / "scripts" / "dying_kernel.py"
     env = {**os.environ, "PYTHONPATH": str(Path(__file__).resolve().parents[2])}
     db = tmp_path / "kernel.db"
     out = subprocess.run(
-        [sys.executable, str(script), str(db), str(home)],
+        [sys.executable, str(script), str(db), str(tmp_path / "home")],
         capture_output=True,
         text=True,
         env=env,
