@@ -350,8 +350,19 @@ def test_loss_and_val_loss_are_per_example_whatever_the_batch_size(
     epochs = {}
     for batch in (16, 256):
         (tmp_path / str(batch)).mkdir()
-        module, model, logs = _train(tf, tmp_path / str(batch), fc, mc, out, batch_size=batch)
-        epochs[batch] = logs[0]
+        module, model, logs = _train(
+            tf, tmp_path / str(batch), fc, mc, out, batch_size=batch, epochs=2
+        )
+        epochs[batch] = logs[-1]
+        # The epoch's mean restarts every epoch: it counts the last epoch's examples only.
+        train = module._input_fn(
+            out["train"],
+            FnArgs([], [], "", "").data_accessor,
+            module.tft.TFTransformOutput(out["transform_output"]),
+            batch,
+        )
+        n_train = sum(int(tf.shape(b[module.CANDIDATE_ID_KEY])[0]) for b in train)
+        assert float(model.loss_per_example.count) == n_train
         # val_loss is the eval rows' mean of the per-example loss, batch by batch.
         dataset = module._input_fn(
             out["eval"],
