@@ -14,7 +14,7 @@ import pytest
 
 from towerwidgets import FeatureConfig, ModelConfig, QuickTest, Store
 from towerwidgets.config import Feature
-from towerwidgets.store import lease
+from towerwidgets.store import lease, schema
 
 NOW = datetime(2026, 12, 1, 8, 0, 0)
 DEAD_PID = 2**22 + 7  # above Linux's pid_max default: no such process here
@@ -157,3 +157,18 @@ def test_the_store_api_round_trips_on_postgresql(postgres_url):
         assert store.quick_tests.get(test.id).metrics["loss"].tolist() == [0.5]
         assert store.model_configs.delete(mc.id, force=True) == 1
         assert store.schema_version == 2
+
+
+def test_a_row_from_before_leases_is_judged_by_its_last_update(tmp_path):
+    with Store(tmp_path / "s.db") as store:
+        fc, mc = _configs(store)
+        test = _running_test(store, fc, mc)
+        with store.transaction("forget the lease, as schema 1 rows have none") as conn:
+            conn.execute(
+                schema.quick_tests.update()
+                .where(schema.quick_tests.c.id == test.id)
+                .values(host_id=None, heartbeat_at=None)
+            )
+        assert store.quick_tests.mark_interrupted() == []  # updated a moment ago
+        later = datetime.now(timezone.utc) + timedelta(seconds=lease.LEASE_SECONDS + 5)
+        assert store.quick_tests.mark_interrupted(now=later) == [test.id]
