@@ -204,15 +204,17 @@ class QuickTestHandle:
         except NotFoundError:
             self._lose(None)
         except InvalidTransitionError:
-            with contextlib.suppress(Exception):
-                self._lose(self._stored_or_none())
-            if self._lost is None:
-                self._lose(None)
+            try:
+                stored = self._stored_or_none()
+            except Exception:  # cannot tell why: it moved on to a final status elsewhere
+                stored = self.record.model_copy(update={"status": "cancelled"})
+            self._lose(stored)
         except Exception:  # the store is busy or gone: keep running, try again next event
             self.facts.setdefault("store_errors", []).append(traceback.format_exc(limit=1))
 
     def _apply(self, step: reducer.Step) -> None:
-        """Carry out a reducer step: facts, store writes, then listeners."""
+        """Carry out a reducer step's facts and store writes (under the record lock); the
+        caller publishes ``step.publish`` after releasing it."""
         if step.facts:
             self.facts.update(step.facts)
         if step.worker_error is not None:
@@ -228,8 +230,6 @@ class QuickTestHandle:
                 self.facts.setdefault("store_errors", []).append(traceback.format_exc(limit=1))
         if step.save:
             self._save(force=step.save == reducer.SAVE_NOW)
-        for event in step.publish:
-            self._publish(event)
 
     def _set_stage(self, stage: str, fraction: float = 0.0, percent: int | None = None) -> None:
         with self._record_lock:
@@ -237,14 +237,22 @@ class QuickTestHandle:
                 percent = stage_percent(stage, fraction)
             step = reducer.set_stage(self.record, stage, _now(), percent)
             self._apply(step)
+        for event in step.publish:
+            self._publish(event)
 
     def _warn(self, message: str) -> None:
         with self._record_lock:
-            self._apply(reducer.add_warning(self.record, message))
+            step = reducer.add_warning(self.record, message)
+            self._apply(step)
+        for event in step.publish:
+            self._publish(event)
 
     def _on_worker_event(self, data: dict[str, Any]) -> None:
         with self._record_lock:
-            self._apply(reducer.apply_worker_event(self.record, data, _now()))
+            step = reducer.apply_worker_event(self.record, data, _now())
+            self._apply(step)
+        for event in step.publish:
+            self._publish(event)
 
     def _heartbeat(self) -> None:
         """Renew the lease every HEARTBEAT_SECONDS until the run ends; learn of a cancel or
