@@ -5,6 +5,8 @@ on a PostgreSQL server the test starts."""
 
 from __future__ import annotations
 
+import os
+import signal
 import subprocess
 import sys
 from datetime import datetime, timedelta, timezone
@@ -90,27 +92,71 @@ def _running_test(store, fc, mc, *, worker_pid=None):
     return store.quick_tests.update(test)
 
 
+# A process that records who sends it SIGTERM (other test runs on a shared machine may
+# signal a reused PID: only our own signals count). SIGUSR1 asks for the list so far.
+RECORDER = r"""
+import signal
+wanted = {signal.SIGTERM, signal.SIGUSR1}
+signal.pthread_sigmask(signal.SIG_BLOCK, wanted)
+print("ready", flush=True)
+while True:
+    info = signal.sigwaitinfo(wanted)
+    if info.si_signo == signal.SIGTERM:
+        print("TERM", info.si_pid, flush=True)
+        continue
+    while signal.SIGTERM in signal.sigpending():
+        print("TERM", signal.sigwaitinfo({signal.SIGTERM}).si_pid, flush=True)
+    print("mark", flush=True)
+"""
+
+
+class SignalRecorder:
+    def __init__(self):
+        self.process = subprocess.Popen(
+            [sys.executable, "-c", RECORDER], stdout=subprocess.PIPE, text=True
+        )
+        assert self.process.stdout.readline().strip() == "ready"
+        self.pid = self.process.pid
+
+    def terms_from_us(self) -> int:
+        """SIGTERMs this test process sent since the last call."""
+        os.kill(self.pid, signal.SIGUSR1)
+        count = 0
+        for line in self.process.stdout:
+            if line.strip() == "mark":
+                return count
+            count += line.split() == ["TERM", str(os.getpid())]
+        raise AssertionError("the recorder died")
+
+    def close(self):
+        self.process.kill()
+        self.process.wait()
+
+
 def two_hosts_share_a_store(url, monkeypatch):
     """Host B runs a test; host A opens the store, lists, cancels nothing and recovers
     nothing while B's lease holds; once it lapses A fails it as interrupted."""
     monkeypatch.setattr(lease, "host_identity", lambda: "host-b/0000/1")
     host_b = Store(url)
     fc, mc = _configs(host_b)
-    sleeper = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(120)"])
+    worker = SignalRecorder()  # on host A, B's worker PID is some unrelated process
     try:
-        test = _running_test(host_b, fc, mc, worker_pid=sleeper.pid)
-        assert test.host_id == "host-b/0000/1"
+        test = _running_test(host_b, fc, mc, worker_pid=worker.pid)
+        other = _running_test(host_b, fc, mc, worker_pid=worker.pid)
+        assert test.host_id == other.host_id == "host-b/0000/1"
 
         monkeypatch.setattr(lease, "host_identity", lambda: "host-a/ffff/2")
         host_a = Store(url)  # recovery runs on open, as `towerwidgets configs list` does
         assert host_a.quick_tests.get(test.id).status == "running"
         assert host_a.quick_tests.mark_interrupted() == []
 
-        # A cancel from host A marks the record; the PID that B recorded is not signalled
-        # here (on A it is some unrelated process: this sleeper).
-        other = _running_test(host_b, fc, mc, worker_pid=sleeper.pid)
+        # A cancel from host A marks the record; the PID that B recorded is not signalled.
         assert host_a.quick_tests.cancel(other.id).status == "cancelled"
-        assert sleeper.poll() is None
+        assert worker.terms_from_us() == 0
+        # A test of host A's own is (the recorder does hear that one).
+        own = _running_test(host_a, fc, mc, worker_pid=worker.pid)
+        host_a.quick_tests.cancel(own.id)
+        assert worker.terms_from_us() == 1
 
         # B's heartbeat keeps the lease; its last one ages past the lease on A's clock.
         assert host_b.quick_tests.heartbeat(test.id) == "running"
@@ -126,8 +172,7 @@ def two_hosts_share_a_store(url, monkeypatch):
         host_a.close()
         host_b.close()
     finally:
-        sleeper.kill()
-        sleeper.wait()
+        worker.close()
 
 
 def test_two_hosts_on_one_sqlite_file(tmp_path, monkeypatch):

@@ -584,8 +584,24 @@ class QuickTestRepository:
         fields: dict[str, Any] = {"status": "cancelled", "completed_at": _now()}
         if reason:
             fields["error_message"] = reason
+        with self._store.transaction(f"read the lease of quick test {test_id}") as conn:
+            last_seen = conn.execute(
+                sa.select(sa.func.coalesce(self._t.c.heartbeat_at, self._t.c.updated_at)).where(
+                    self._t.c.id == test_id
+                )
+            ).scalar()
         test = self.patch(test_id, **fields)
-        if test.host_id == lease.host_identity() and lease.pid_alive(test.worker_pid):
+        last_seen = _as_datetime(last_seen)
+        fresh = (
+            last_seen is not None
+            and (
+                _naive(_now()) - last_seen  # type: ignore[operator]
+            ).total_seconds()
+            <= lease.LEASE_SECONDS
+        )
+        # A PID is only meaningful on its own host, and only while its lease holds (after
+        # that the worker is gone and the number may belong to another process).
+        if fresh and test.host_id == lease.host_identity() and lease.pid_alive(test.worker_pid):
             with contextlib.suppress(OSError):
                 os.kill(test.worker_pid, signal.SIGTERM)  # type: ignore[arg-type]
         return test
