@@ -192,15 +192,19 @@ def _running_stored(store, tmp_path, tiny_data, feature_config):
     mc = store.model_configs.create(model_config())
     backend = ScriptedBackend(DONE_EVENTS[:5], block=True)
     runs = []
+    submitted = threading.Event()
     original = backend.submit
-    backend.submit = lambda *a: runs.append(original(*a)) or runs[-1]
+
+    def submit(*args):
+        runs.append(original(*args))
+        submitted.set()
+        return runs[-1]
+
+    backend.submit = submit
     handle = start_quick_test(
         fc, mc, tiny_data, store=store, home=tmp_path, backend=backend, code=generated_code(fc, mc)
     )
-    for event in handle.events(timeout=60):
-        if event.kind == "stage" and event.stage == "train":
-            break
-    assert runs, "the run never reached the backend"
+    assert submitted.wait(60), f"the run never reached the backend: {handle.record!r}"
     return handle, runs[0], mc
 
 
