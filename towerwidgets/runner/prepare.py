@@ -18,8 +18,6 @@ if TYPE_CHECKING:
 
 CACHE_VERSION = 2
 EVAL_FRACTION = 0.2
-# A config's identity: its content, not its name, id, author or timestamps.
-_NON_CONTENT_FIELDS = ("id", "name", "description", "created_at", "updated_at", "created_by")
 _EPOCH = "1970-01-01"
 
 
@@ -82,13 +80,6 @@ def module_constants(code: str) -> dict[str, Any]:
                     except ValueError:
                         continue
     return constants
-
-
-def content_hash(config: Any) -> str:
-    data = config.to_dict() if hasattr(config, "to_dict") else dict(config)
-    for name in _NON_CONTENT_FIELDS:
-        data.pop(name, None)
-    return hashlib.sha256(json.dumps(data, sort_keys=True, default=str).encode()).hexdigest()
 
 
 def _code_hash(code: str) -> str:
