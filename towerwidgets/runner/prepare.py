@@ -190,9 +190,7 @@ def _convert(df: pd.DataFrame, column_types: dict[str, str]) -> tuple[pd.DataFra
         series = df[name].reset_index(drop=True)
         if kind == "string":
             missing = series.isna().to_numpy(dtype=bool)
-            if isinstance(series.dtype, pd.CategoricalDtype):
-                series = series.astype(object)
-            values = np.array([str(v) for v in series.to_numpy(dtype=object)], dtype=object)
+            values = series.astype(object).astype(str).to_numpy(dtype=object)
             values[missing] = ""
             if missing.any():
                 notes.append(
