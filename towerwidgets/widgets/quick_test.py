@@ -438,10 +438,8 @@ class QuickTestPanel(StoreWatching, TowerWidget):
         if mc.model_type in ("ranking", "multitask"):
             if not self.rating_column:
                 problems.append(f"A {mc.model_type} model needs a numeric rating column")
-        try:
-            from towerwidgets.codegen import generate_trainer_code
-        except ImportError:
-            return problems
+        from towerwidgets.codegen import generate_trainer_code
+
         if not problems:
             try:
                 result = generate_trainer_code(
@@ -456,11 +454,9 @@ class QuickTestPanel(StoreWatching, TowerWidget):
     def _estimate(self, fc: Any, mc: Any) -> dict[str, Any]:
         if mc is None:
             return {}
-        try:
-            from towerwidgets.runner.estimates import estimate_quick_test
-            from towerwidgets.runner.estimates import format_duration as fd
-        except ImportError:
-            return {}
+        from towerwidgets.runner.estimates import estimate_quick_test
+        from towerwidgets.runner.estimates import format_duration as fd
+
         rows = len(self._data) if self._data is not None else None
         overrides = {"epochs": self.epochs_override, "batch_size": self.batch_size_override}
         est = estimate_quick_test(fc, mc, n_rows=rows, **overrides)
@@ -489,12 +485,8 @@ class QuickTestPanel(StoreWatching, TowerWidget):
         failed = [f"{c['label']}: {c['text']}" for c in self.checks if not c["ok"]]
         if failed:
             raise ValueError("Cannot start: " + "; ".join(failed))
-        try:
-            from towerwidgets.runner import start_quick_test
-        except (ImportError, AttributeError) as exc:
-            raise RuntimeError(
-                "The quick-test runner (towerwidgets.runner.start_quick_test) is not available"
-            ) from exc
+        from towerwidgets.runner import start_quick_test
+
         fc, mc = self._configs()
         handle = start_quick_test(
             fc,
@@ -590,7 +582,7 @@ class QuickTestPanel(StoreWatching, TowerWidget):
         """Cancel the running quick test."""
         if self._handle is None or not self.running:
             raise ValueError("No quick test is running")
-        self._handle.cancel()
+        self._handle.cancel(timeout=0)  # never block the kernel's message handler
         self.message = "Cancelling…"
 
     def wait(self, timeout: float | None = None) -> Any:
