@@ -80,7 +80,8 @@ def make_backend(**options):
     options.setdefault("credentials", AnonymousCredentials())
     options.setdefault("compile", FakeCompiler())
     options.setdefault("sleep", Sleeps())
-    options.setdefault("clock", options["sleep"].clock)
+    if "clock" not in options:
+        options["clock"] = options["sleep"].clock
     options.setdefault("rng", random.Random(0))
     options.setdefault("poll", PollPolicy(request_timeout=10))
     options.setdefault("settings", VertexSettings())  # never the developer's own settings
