@@ -65,8 +65,15 @@ export function renderTowerBuilder({ model, el, showErrors = true }) {
 
   const send = (/** @type {string} */ kind, /** @type {Record<string, any>} */ payload = {}) => command(model, kind, payload);
 
+  let shownNotice = "";
   const draw = () => {
     rebuild(root, build);
+    const notice = model.get("notice") || "";
+    if (notice && notice !== shownNotice) {
+      const line = /** @type {HTMLElement|null} */ (root.querySelector(".tw-notice"));
+      if (line && typeof line.scrollIntoView === "function") line.scrollIntoView({ block: "nearest" });
+    }
+    shownNotice = notice;
     const current = model.get("config_data");
     if (focusWhen && current !== focusWhen.base) {
       if (focusWhen.ready(current || {})) focusAfter = focusWhen.key;
@@ -86,11 +93,12 @@ export function renderTowerBuilder({ model, el, showErrors = true }) {
     const notice = model.get("notice");
     return [
       presetsSection(),
+      // Python's answer to a refused edit shows above the towers, where the edit was made.
+      notice ? h("p", { class: "tw-notice", role: "status", "data-key": "notice", tabindex: "-1", text: notice }) : null,
       band("Tower Configuration"),
       h("div", { class: "tw-towers" }, towerColumn("buyer", cfg), towerColumn("product", cfg)),
       outputSection(cfg),
       ranking ? ratingHeadSection(cfg) : null,
-      notice ? h("p", { class: "tw-notice", role: "status", text: notice }) : null,
       showErrors && errors.length ? h("ul", { class: "tw-errors", role: "alert", "aria-label": "Problems" },
         errors.map((/** @type {string} */ m) => h("li", { text: `✗ ${m}` }))) : null,
       warnings.length ? h("ul", { class: "tw-warnings", "aria-label": "Warnings" },

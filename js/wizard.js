@@ -1,5 +1,5 @@
 // ModelWizard: "Create Model Configuration", three steps, Cancel / ← Back / Continue → / Save Config.
-import { activatable, band, chips, h, info, listen, rebuild, requester, uid } from "./dom.js";
+import { activatable, band, chips, focusField, h, info, listen, rebuild, requester, setText, showFieldError, uid } from "./dom.js";
 import { ACTIVATION_LABELS, OPTIMIZER_LABELS, TYPE_LABELS, TYPE_SUBTITLES, formatParams, g, layerLabel, lastDenseIndex } from "./model.js";
 import { BUILDER_TRAITS, errorStep, renderTowerBuilder } from "./tower_builder.js";
 
@@ -192,7 +192,7 @@ export function renderWizard({ model, el }) {
     builderEl = null;
   }
 
-  /** @type {{root: HTMLElement, name: HTMLInputElement, desc: HTMLTextAreaElement, cards: HTMLElement}|null} */
+  /** @type {{root: HTMLElement, name: HTMLInputElement, desc: HTMLTextAreaElement, cards: HTMLElement, nameError: HTMLElement}|null} */
   let step1El = null;
 
   /** Step 1 keeps its text fields across updates (rebuilding them would drop keystrokes). */
@@ -214,11 +214,18 @@ export function renderWizard({ model, el }) {
         onblur: flushSoon,
       }));
       const cards = h("div", { class: "tw-type-cards", role: "radiogroup", "aria-label": "Model type" });
+      const nameError = h("p", { id: `${nameId}-error`, class: "tw-field-error", role: "alert", hidden: true });
+      const nameHelp = h("p", { id: `${nameId}-help`, class: "tw-muted tw-field-help", "aria-live": "polite" });
+      name.setAttribute("aria-describedby", nameHelp.id);
+      name.addEventListener("input", () => {
+        // The field stops at 255 characters; say so instead of cutting silently.
+        setText(nameHelp, name.value.length >= 255 ? "Names are at most 255 characters; the rest was not kept." : "");
+      });
       const root = h("div", { class: "tw-step1" },
-        h("label", { class: "tw-field-label", for: nameId, text: "Model Name *" }), name,
+        h("label", { class: "tw-field-label", for: nameId, text: "Model Name *" }), name, nameError, nameHelp,
         h("label", { class: "tw-field-label", for: descId, text: "Description" }), desc,
         band("Model Type"), cards);
-      step1El = { root, name, desc, cards };
+      step1El = { root, name, desc, cards, nameError };
       body.replaceChildren(root);
     }
     const cfg = model.get("config_data") || {};
@@ -227,22 +234,48 @@ export function renderWizard({ model, el }) {
     // Python's value shows unless the user is typing there (focused, or not yet sent).
     if (document.activeElement !== name && pending.name === undefined) name.value = cfg.name ?? "";
     if (document.activeElement !== desc && pending.description === undefined) desc.value = cfg.description ?? "";
-    const nameErr = (model.get("step_errors") || []).some((/** @type {string} */ m) => errorStep(m) === 1);
-    name.setAttribute("aria-invalid", nameErr ? "true" : "false");
+    const nameErrors = (model.get("step_errors") || []).filter((/** @type {string} */ m) => errorStep(m) === 1);
+    showFieldError(name, step1El.nameError, nameErrors.join(" "));
+    if (nameErrors.length && nameErrors.join("\n") !== shownNameErrors) focusField(name);
+    shownNameErrors = nameErrors.join("\n");
+    updateTypeCards(cards, cfg);
+  }
+
+  /** The text of the name errors last shown (focus moves to the field only when they change). */
+  let shownNameErrors = "";
+
+  /**
+   * The model-type cards are built once and then updated in place (class, aria-checked,
+   * text): a click that started on a card survives Python's answer to the name typed just
+   * before (the mousedown blurs the name field, which syncs it).
+   * @param {HTMLElement} cards @param {any} cfg
+   */
+  function updateTypeCards(cards, cfg) {
+    if (!cards.children.length) {
+      cards.append(...MODEL_TYPES.map((t) => {
+        const card = h("div", {
+          class: "tw-card tw-type-card", role: "radio", "aria-checked": "false",
+          "data-key": `type:${t.value}`, "aria-label": `${t.title}: ${t.heading}`,
+        },
+        h("div", { class: "tw-card-title" }),
+        h("pre", { class: "tw-diagram", "aria-hidden": "true" }),
+        h("div", { class: "tw-type-heading", text: t.heading }),
+        h("ul", { class: "tw-bullets" }, t.bullets.map((b) => h("li", { text: b }))));
+        activatable(card, () => {
+          if ((model.get("config_data") || {}).model_type !== t.value) { flushText(); setFields({ model_type: t.value }); }
+        });
+        return card;
+      }));
+    }
     const dim = cfg.output_embedding_dim || 32;
-    rebuild(cards, () => MODEL_TYPES.map((t) => {
+    MODEL_TYPES.forEach((t, i) => {
+      const card = /** @type {HTMLElement} */ (cards.children[i]);
       const selected = cfg.model_type === t.value;
-      const card = h("div", {
-        class: `tw-card tw-type-card${selected ? " tw-selected" : ""}`, role: "radio",
-        "aria-checked": selected ? "true" : "false", "data-key": `type:${t.value}`, "aria-label": `${t.title}: ${t.heading}`,
-      },
-      h("div", { class: "tw-card-title", text: `${selected ? "●" : "○"} ${t.title}` }),
-      h("pre", { class: "tw-diagram", "aria-hidden": "true", text: t.diagram.join("\n").replaceAll("{EMB}", center(`${dim}D emb`, 11)) }),
-      h("div", { class: "tw-type-heading", text: t.heading }),
-      h("ul", { class: "tw-bullets" }, t.bullets.map((b) => h("li", { text: b }))));
-      activatable(card, () => { if (!selected) { flushText(); setFields({ model_type: t.value }); } });
-      return card;
-    }));
+      card.classList.toggle("tw-selected", selected);
+      card.setAttribute("aria-checked", selected ? "true" : "false");
+      setText(/** @type {HTMLElement} */ (card.querySelector(".tw-card-title")), `${selected ? "●" : "○"} ${t.title}`);
+      setText(/** @type {HTMLElement} */ (card.querySelector(".tw-diagram")), t.diagram.join("\n").replaceAll("{EMB}", center(`${dim}D emb`, 11)));
+    });
   }
 
   function step3() {
@@ -353,7 +386,9 @@ export function renderWizard({ model, el }) {
   }
 
   function drawErrors() {
-    const problems = model.get("step_errors") || [];
+    // Step 1's problems show beside the name field; the list below holds the others.
+    const onStep1 = model.get("step") === 1 && !model.get("closed");
+    const problems = (model.get("step_errors") || []).filter((/** @type {string} */ m) => !(onStep1 && errorStep(m) === 1));
     rebuild(errorsBox, () => (problems.length
       ? [h("ul", { class: "tw-errors", role: "alert", "aria-label": "Fix these to continue" }, problems.map((/** @type {string} */ m) => h("li", { text: `✗ ${m}` })))]
       : []));
