@@ -273,7 +273,10 @@ def test_multitask_with_one_zero_weight_warns():
             {"type": "dense", "units": 4096},
             "Buyer tower, layer 1: units must be at most 2048 (got 4096)",
         ),
-        ({"type": "dense", "units": 8, "activation": "swish"}, "Buyer tower, layer 1: activation must be one of"),
+        (
+            {"type": "dense", "units": 8, "activation": "swish"},
+            "Buyer tower, layer 1: activation must be one of",
+        ),
         (
             {"type": "dense", "units": 8, "l2_reg": 2},
             "L2 regularization must be at most 1",
