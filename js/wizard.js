@@ -385,6 +385,7 @@ export function renderWizard({ model, el }) {
     return h("div", null, h("strong", { text: "Loss weights: " }), `Retrieval ${g(cfg.retrieval_weight)} • Ranking ${g(cfg.ranking_weight)}`);
   }
 
+  let shownProblems = "";
   function drawErrors() {
     // Step 1's problems show beside the name field; the list below holds the others.
     const onStep1 = model.get("step") === 1 && !model.get("closed");
@@ -392,6 +393,10 @@ export function renderWizard({ model, el }) {
     rebuild(errorsBox, () => (problems.length
       ? [h("ul", { class: "tw-errors", role: "alert", "aria-label": "Fix these to continue" }, problems.map((/** @type {string} */ m) => h("li", { text: `✗ ${m}` })))]
       : []));
+    // New problems (a refused Save, a step that cannot continue) come into view by Save.
+    const text = problems.join("\n");
+    if (text && text !== shownProblems && typeof errorsBox.scrollIntoView === "function") errorsBox.scrollIntoView({ block: "nearest" });
+    shownProblems = text;
   }
 
   async function next() {

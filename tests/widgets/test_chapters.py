@@ -54,7 +54,7 @@ def test_new_model_opens_the_wizard_and_saving_adds_a_card(store):
     front_end(wizard, "save")
     assert ms.wizard is None
     assert [c["name"] for c in ms.configs] == ["Deep Asymmetric v2"]
-    assert ms.message == "Saved 'Deep Asymmetric v2'"
+    assert ms.message == "Saved “Deep Asymmetric v2”"
 
 
 def test_edit_opens_the_wizard_on_the_stored_config(store):

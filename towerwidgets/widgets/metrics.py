@@ -124,10 +124,12 @@ class MetricsTable(TowerWidget):
             self.best = best
 
     def clear(self) -> None:
+        """Empty the table, title included (the next rows may be another test's)."""
         import pandas as pd
 
         self.df = pd.DataFrame()
         self.flush()
+        self.title = ""
 
     def sort(self, column: str, descending: bool = False) -> None:
         """Sort the view by ``column`` (the data in ``.df`` keeps its order)."""

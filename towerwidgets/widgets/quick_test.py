@@ -104,6 +104,10 @@ class QuickTestPanel(StoreWatching, TowerWidget):
         self._handle: Any = None
         self._thread: threading.Thread | None = None
         self._rows: list[dict[str, Any]] = []
+        # The table shows one test at a time: the live run (None) or the one whose results
+        # the user opened; live epochs never land under another test's title.
+        self._viewing: int | None = None
+        self._live_title = ""
         self._refreshing = False
         self._stamps: tuple[Any, Any] = (None, None)
         super().__init__(**kwargs)
@@ -442,7 +446,15 @@ class QuickTestPanel(StoreWatching, TowerWidget):
         )
         self._handle = handle
         self._rows = []
+        self._viewing = None
+        record = getattr(handle, "record", None)
+        self._live_title = (
+            f"Metrics: {record.title()} (running)"
+            if record is not None
+            else f"Metrics: {fc.name} + {mc.name} (running)"
+        )
         self.metrics.clear()
+        self.metrics.title = self._live_title
         self.result = {}
         self.running, self.can_start = True, False
         self.stage, self.progress, self.status = "starting", 0, "running"
@@ -491,14 +503,18 @@ class QuickTestPanel(StoreWatching, TowerWidget):
                 metrics = {k: data[k] for k in METRIC_KEYS if k in data}
             row = {"epoch": data.get("epoch"), **(metrics or {})}
             self._rows = [r for r in self._rows if r.get("epoch") != row["epoch"]] + [row]
-            self.metrics.df = metrics_frame(self._rows, key_only=True)
+            if self._viewing is None:  # another test's results stay as they are
+                self.metrics.df = metrics_frame(self._rows, key_only=True)
         text = data.get("message")
         if isinstance(text, str) and text:
             self.message = f"⚠ {text}" if kind == "warning" else text
 
     def _finish(self, record: Any) -> None:
+        # The run's end is the news: the table and the result box return to it, together.
+        self._viewing = None
         self.metrics.flush()
         if record is not None:
+            self.metrics.title = f"Metrics: {record.title()}"
             self.status = record.status
             self.stage = record.current_stage or self.stage
             self.progress = 100 if record.status == "completed" else self.progress
@@ -523,8 +539,8 @@ class QuickTestPanel(StoreWatching, TowerWidget):
         """Cancel the running quick test."""
         if self._handle is None or not self.running:
             raise ValueError("No quick test is running")
+        self.message = "Cancelling…"  # before the (blocking) cancel: the end may come first
         self._handle.cancel()
-        self.message = "Cancelling…"
 
     def wait(self, timeout: float | None = None) -> Any:
         """Block until the background follower finished (scripts and tests)."""
@@ -559,10 +575,22 @@ class QuickTestPanel(StoreWatching, TowerWidget):
     def view_results(self, test_id: int) -> Any:
         """View Results: the test's metrics in the table and its summary."""
         test = self._store.quick_tests.get(test_id)
-        self.result = self._record_summary(test)
-        self.metrics.title = f"Metrics: {test.title()}"
-        self.metrics.df = test.metrics
-        self.metrics.flush()
+        live = getattr(getattr(self._handle, "record", None), "id", None) if self.running else None
+        with self.hold_sync():
+            if live is not None and test_id == live:  # back to the run in progress
+                self._viewing = None
+                self.result = {}
+                self.metrics.title = self._live_title
+                self.metrics.df = metrics_frame(self._rows, key_only=True)
+                self.metrics.flush()
+                return test
+            self._viewing = test_id
+            self.result = self._record_summary(test)
+            if not self.running:  # the last run's progress and status are not this test's
+                self.status, self.stage, self.progress, self.message = "", "", 0, ""
+            self.metrics.title = f"Metrics: {test.title()}"
+            self.metrics.df = test.metrics
+            self.metrics.flush()
         return test
 
     # ── commands ────────────────────────────────────────────────────────────────────────

@@ -187,7 +187,7 @@ class ModelStructure(StoreWatching, TowerWidget):
         wizard = ModelWizard(
             store=self._store, feature_config=self._selected_feature_config(), config=config
         )
-        wizard.on_save(lambda stored: self._wizard_done(f"Saved {stored.name!r}"))
+        wizard.on_save(lambda stored: self._wizard_done(f"Saved “{stored.name}”"))
         wizard.on_cancel(lambda: self._wizard_done(""))
         self.wizard = wizard
         return wizard

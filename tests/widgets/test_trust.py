@@ -1,0 +1,100 @@
+"""Issues 14 and 11: no stale status, no test's rows under another's title, no silent Save."""
+
+from __future__ import annotations
+
+import pytest
+from test_chapters import FakeHandle, standard
+from widget_helpers import front_end
+
+from towerwidgets.config import ModelConfig
+from towerwidgets.widgets import MetricsTable, ModelWizard, QuickTestPanel
+
+
+@pytest.fixture
+def panel(store, feature_config, sample_df):
+    standard(store)
+    return QuickTestPanel(store, data=sample_df)
+
+
+def _finished(store, fc, mc, status="completed"):
+    """A finished quick test in the store with two epochs (via FakeHandle.wait)."""
+    handle = FakeHandle(store, fc, mc, [], status=status)
+    return handle.wait()
+
+
+def test_viewing_another_run_clears_the_cancelled_runs_status(
+    monkeypatch, store, panel, feature_config
+):
+    """Issue 14 item 3: 'Cancelled • Stage: train • 30%' / 'Cancelling…' stayed above the
+    '✓ Completed' box of another run opened with View Results."""
+    mc = store.model_configs.list()[0]
+    old = _finished(store, feature_config, mc)
+    handle = FakeHandle(store, feature_config, mc, [])
+    monkeypatch.setattr("towerwidgets.runner.start_quick_test", lambda *a, **k: handle)
+    panel.start()
+    panel.apply_event({"kind": "stage", "stage": "train", "progress_percent": 30})
+    front_end(panel, "cancel")
+    panel.wait(5)
+    assert panel.status == "cancelled" and panel.message != "Cancelling…"
+    front_end(panel, "view_results", test_id=old.id)
+    assert panel.result["id"] == old.id and panel.result["status"] == "completed"
+    assert (panel.status, panel.stage, panel.progress, panel.message) == ("", "", 0, "")
+    assert panel.metrics.title == f"Metrics: {old.title()}"
+
+
+def test_live_epochs_never_land_under_another_tests_title(
+    monkeypatch, store, panel, feature_config
+):
+    """Issue 11 item 6: 'View results' during a run was overwritten by the next epoch."""
+    mc = store.model_configs.list()[0]
+    old = _finished(store, feature_config, mc)
+    handle = FakeHandle(store, feature_config, mc, [])
+    monkeypatch.setattr("towerwidgets.runner.start_quick_test", lambda *a, **k: handle)
+    panel.metrics.title = "Metrics: something viewed before"
+    panel.start()
+    live_title = panel.metrics.title
+    assert live_title == f"Metrics: {handle.record.title()} (running)"
+    panel.apply_event({"kind": "epoch", "epoch": 1, "metrics": {"loss": 0.9}})
+    panel.metrics.flush()
+    assert panel.metrics.rows == [{"epoch": 1, "loss": 0.9}]
+
+    front_end(panel, "view_results", test_id=old.id)
+    viewed = panel.metrics.rows
+    assert [r["epoch"] for r in viewed] == [1, 2] and panel.metrics.title.endswith(old.title())
+    panel.apply_event({"kind": "epoch", "epoch": 2, "metrics": {"loss": 0.7}})
+    panel.metrics.flush()
+    assert panel.metrics.rows == viewed  # the old test's rows, under the old test's title
+    assert panel.running and panel.stage  # the live progress keeps going meanwhile
+
+    front_end(panel, "view_results", test_id=handle.record.id)  # back to the live run
+    assert panel.metrics.title == live_title
+    assert [r["loss"] for r in panel.metrics.rows] == [0.9, 0.7]
+    handle.release.set()
+    panel.wait(5)
+    assert panel.metrics.title == f"Metrics: {handle.record.title()}"
+    assert panel.result["id"] == handle.record.id
+
+
+def test_clearing_the_table_clears_its_title():
+    table = MetricsTable(title="Metrics: A + B", df=[{"epoch": 1, "loss": 0.5}])
+    table.clear()
+    assert table.rows == [] and table.title == ""
+
+
+def test_a_failed_save_is_shown_in_the_step_and_loses_nothing(store, monkeypatch):
+    """Issue 11 item 5: a store error on Save showed nothing; the button just re-enabled."""
+    w = ModelWizard(store=store, config=ModelConfig.from_preset("minimal", name="Mini"))
+    w.step = 3
+
+    def locked(config):
+        raise RuntimeError("database is locked")
+
+    monkeypatch.setattr(store.model_configs, "create", locked)
+    front_end(w, "save")
+    assert w.step_errors == [
+        "Could not save “Mini”: database is locked. Your edits are kept; Save again to retry."
+    ]
+    assert not w.closed and w.config.name == "Mini" and w.step == 3
+    monkeypatch.undo()
+    stored = w.save()
+    assert stored.id is not None and w.closed and w.step_errors == []
