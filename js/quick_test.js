@@ -87,6 +87,7 @@ export function renderQuickTest({ model, el, host }) {
             h("dt", { text: "Product:" }), h("dd", { class: "tw-mono", text: ms.product_summary }),
             ms.model_type !== "retrieval" ? [h("dt", { text: "Rating head:" }), h("dd", { class: "tw-mono", text: ms.rating_head_summary })] : null,
             h("dt", { text: "Output:" }), h("dd", { text: `${ms.output_dim}D` }),
+            ms.params_text ? [h("dt", { text: "Parameters:" }), h("dd", { text: ms.params_text, title: ms.params_assumption || null })] : null,
             h("dt", { text: "Optimizer:" }), h("dd", { text: `${ms.optimizer} @ ${ms.learning_rate}` }),
             h("dt", { text: "Batch:" }), h("dd", { text: `${ms.batch_size} • Epochs: ${ms.epochs}` })) : null)),
       model.get("needs_rating") ? h("div", { class: "tw-box tw-rating", role: "group", "aria-label": "Rating column" },

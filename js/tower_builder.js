@@ -1,7 +1,7 @@
 // The visual tower builder (wizard step 2, and the TowerBuilder widget on its own).
 import { band, chips, command, h, info, listen, rebuild } from "./dom.js";
 import { openLayerModal } from "./layer_modal.js";
-import { formatParams, lastDenseIndex, layerDetail, layerLabel, towerParams } from "./model.js";
+import { lastDenseIndex, layerDetail, layerLabel } from "./model.js";
 
 /**
  * @typedef {Object} BuilderModel  synced traits shared by TowerBuilder and ModelWizard
@@ -141,7 +141,7 @@ export function renderTowerBuilder({ model, el, showErrors = true }) {
     const dim = dims[tower];
     const out = lastDenseIndex(layers);
     const name = TOWER_NAMES[tower];
-    const params = towerParams(cfg, /** @type {any} */ (tower), dim);
+    const est = (model.get("estimates") || {})[tower] || {};
     return h("section", { class: `tw-tower tw-tower-${tower}`, "aria-label": `${name} tower` },
       h("div", { class: "tw-tower-head" },
         h("h4", { class: "tw-tower-title", text: `${name.toUpperCase()} TOWER` }),
@@ -152,10 +152,10 @@ export function renderTowerBuilder({ model, el, showErrors = true }) {
       h("div", { class: "tw-input-block" },
         h("div", { class: "tw-layer-title", text: "▼ INPUT" }),
         h("div", { text: `${name} features tensor` }),
-        h("div", { class: "tw-muted", text: dim ? `${dim}D${dims.feature_config ? ` from "${dims.feature_config}"` : ""}` : "(dimension from Features)" })),
+        h("div", { class: "tw-muted", text: dim ? `${dim}D${dims.feature_config ? ` from "${dims.feature_config}"` : ""}` : "(dimension from Features; 64D assumed)" })),
       layerList(tower, layers, { outputIndex: out, fixedLast: false }),
       addLayerMenu(tower, layers),
-      h("div", { class: "tw-tower-footer", "aria-live": "polite", text: `${layers.length} layer${layers.length === 1 ? "" : "s"} • Est. ${formatParams(params)} params` }));
+      h("div", { class: "tw-tower-footer", "aria-live": "polite", text: `${layers.length} layer${layers.length === 1 ? "" : "s"} • ${est.params_text || "—"} params${est.embedding_params ? " (embeddings included)" : ""}` }));
   }
 
   /**

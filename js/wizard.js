@@ -1,6 +1,6 @@
 // ModelWizard: "Create Model Configuration", three steps, Cancel / ← Back / Continue → / Save Config.
 import { activatable, band, chips, focusField, h, info, listen, rebuild, requester, setText, showFieldError, uid } from "./dom.js";
-import { ACTIVATION_LABELS, OPTIMIZER_LABELS, TYPE_LABELS, TYPE_SUBTITLES, formatParams, g, layerLabel, lastDenseIndex } from "./model.js";
+import { ACTIVATION_LABELS, OPTIMIZER_LABELS, TYPE_LABELS, TYPE_SUBTITLES, g, layerLabel, layerLines, lastDenseIndex } from "./model.js";
 import { BUILDER_TRAITS, errorStep, renderTowerBuilder } from "./tower_builder.js";
 
 /**
@@ -368,14 +368,15 @@ export function renderWizard({ model, el }) {
         towerBox("Product Tower", cfg.product_tower_layers || []),
         ranking ? h("div", { class: "tw-summary-tower" },
           h("div", { class: "tw-card-title", text: "Rating Head" }),
-          (cfg.rating_head_layers || []).map((/** @type {any} */ l) => h("div", { class: "tw-mono", text: layerLabel(l) })),
+          layerLines(cfg.rating_head_layers || []).map((line) => h("div", { class: "tw-mono", text: line })),
           h("div", { class: "tw-mono", text: "→ rating" })) : null),
       h("div", null, h("strong", { text: "Optimizer: " }), `${OPTIMIZER_LABELS[cfg.optimizer]} @ ${g(cfg.learning_rate)}`),
       h("div", null, h("strong", { text: "Batch Size: " }), String(cfg.batch_size)),
       h("div", null, h("strong", { text: "Epochs: " }), `${cfg.epochs}${cfg.epochs === defaultEpochs ? " (default)" : ""}`),
       cfg.share_tower_weights ? h("div", null, h("strong", { text: "Shared tower weights: " }), "yes") : null,
       multitaskLine(cfg),
-      h("div", null, h("strong", { text: "Est. Parameters: " }), est.total_params_text || formatParams(null)),
+      h("div", null, h("strong", { text: "Parameters: " }), est.total_params_text || "—"),
+      est.params_assumption ? h("div", { class: "tw-muted", text: `(${est.params_assumption})` }) : null,
       h("div", null, h("strong", { text: "Est. Quick Test: " }), est.quick_test_time || "—"));
   }
 

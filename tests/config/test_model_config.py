@@ -122,16 +122,16 @@ def test_unknown_preset_gives_standard_like_the_spec():
 
 
 @pytest.mark.parametrize(
-    ("key", "buyer", "product", "dim", "time"),
+    ("key", "buyer", "product", "dim"),
     [
-        ("minimal", "64→32", "64→32", 32, "~3 min"),
-        ("standard", "128→64→32", "128→64→32", 32, "~8 min"),
-        ("deep", "256→128→64→32", "256→128→64→32", 32, "~15 min"),
-        ("asymmetric", "256→128→64", "128→64", 64, "~10 min"),
-        ("regularized", "128→64→32", "128→64→32", 32, "~10 min"),
+        ("minimal", "64→32", "64→32", 32),
+        ("standard", "128→64→32", "128→64→32", 32),
+        ("deep", "256→128→64→32", "256→128→64→32", 32),
+        ("asymmetric", "256→128→64", "128→64", 64),
+        ("regularized", "128→64→32", "128→64→32", 32),
     ],
 )
-def test_presets_keep_the_spec_sizes_with_linear_outputs(key, buyer, product, dim, time):
+def test_presets_keep_the_spec_sizes_with_linear_outputs(key, buyer, product, dim):
     preset = presets()[key]
     config = ModelConfig(
         name=preset["name"],
@@ -143,7 +143,9 @@ def test_presets_keep_the_spec_sizes_with_linear_outputs(key, buyer, product, di
     assert config.get_buyer_tower_summary() == buyer
     assert config.get_product_tower_summary() == product
     assert config.output_embedding_dim == dim
-    assert preset["estimated_time"] == time
+    # No fixed time: the spec's "~8 min" contradicted every other estimate (issue 14 item 6);
+    # the cards, the wizard, the panel and the CLI show runner.estimates' one estimate.
+    assert "estimated_time" not in preset
     assert preset["description"]
     # Our deviation: every tower's output layer is linear, and every preset is valid as-is.
     assert config.buyer_tower_layers[-1].activation is None

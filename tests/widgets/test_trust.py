@@ -98,3 +98,56 @@ def test_a_failed_save_is_shown_in_the_step_and_loses_nothing(store, monkeypatch
     monkeypatch.undo()
     stored = w.save()
     assert stored.id is not None and w.closed and w.step_errors == []
+
+
+# ── one estimator: one parameter count and one duration, everywhere (issue 14 items 5, 6) ──
+
+
+def test_identical_towers_show_identical_counts_before_a_feature_config():
+    """The first wizard assumed inputs 100/50: identical towers showed ~44K and ~32K."""
+    from towerwidgets.widgets import TowerBuilder
+
+    w = TowerBuilder(config=ModelConfig.from_preset("standard"))
+    est = w.estimates
+    assert est["buyer"]["params"] == est["product"]["params"]
+    assert est["buyer"]["params_text"].startswith("≈") and not est["params_exact"]
+    assert "assumes 64 input features per tower" in est["params_assumption"]
+    assert est["total_params"] == est["buyer"]["params"] + est["product"]["params"]
+
+
+def test_the_count_includes_embeddings_and_is_the_same_in_wizard_view_and_panel(
+    store, feature_config, sample_df
+):
+    """View said ~87K, the wizard ~109K, the builder ~44K; none counted embeddings."""
+    from towerwidgets.codegen.params import param_breakdown, vocabulary_sizes
+    from towerwidgets.widgets import ModelingPage
+
+    mc = standard(store)
+    page = ModelingPage(store, data=sample_df)
+    page.structure.feature_config_id = feature_config.id
+    wizard = page.structure.edit(mc.id)
+    view = page.structure.view(mc.id)
+    page.quick_test.select(feature_config.id, mc.id)
+    sizes = vocabulary_sizes(feature_config, sample_df)
+    parts = param_breakdown(feature_config, sizes, mc)
+    embeddings = sum(parts["buyer"]["embeddings"].values())
+    assert embeddings > 0 and parts["missing_vocabularies"] == []
+    figure = wizard.estimates["total_params_text"]
+    assert wizard.estimates["total_params"] == parts["total"]  # Keras count_params() rule
+    assert wizard.estimates["buyer"]["embedding_params"] == embeddings
+    assert view["params_text"] == figure == page.quick_test.model_summary["params_text"]
+    assert "training split" in wizard.estimates["params_assumption"]
+
+
+def test_one_duration_estimate_for_cards_wizard_panel(store, feature_config, sample_df):
+    """Preset cards said ~8 min, the wizard ~35 s, the panel ~30 s for one run."""
+    from towerwidgets.widgets import ModelingPage
+
+    mc = store.model_configs.create(ModelConfig.from_preset("deep", name="Deep"))
+    page = ModelingPage(store, data=sample_df)
+    page.structure.feature_config_id = feature_config.id
+    wizard = page.structure.edit(mc.id)
+    page.quick_test.select(feature_config.id, mc.id)
+    cards = {card["key"]: card["estimated_time"] for card in wizard.presets}
+    assert wizard.estimates["quick_test_time"] == page.quick_test.estimate["duration"]
+    assert cards["deep"] == wizard.estimates["quick_test_time"]

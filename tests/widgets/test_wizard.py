@@ -247,7 +247,13 @@ def test_preset_cards_describe_all_five_presets():
     assert list(cards) == ["minimal", "standard", "deep", "asymmetric", "regularized"]
     assert cards["asymmetric"]["symmetric"] is False
     assert cards["regularized"]["extras"] == ["+Dropout", "+L2 reg"]
-    assert cards["deep"]["estimated_time"] == "~15 min"
+    # the one duration estimate (the wizard's, the panel's, the CLI's), not a fixed "~15 min"
+    from towerwidgets.runner.estimates import estimate_quick_test, format_duration
+
+    deep = estimate_quick_test(None, ModelConfig.from_preset("deep")).seconds
+    assert cards["deep"]["estimated_time"] == format_duration(deep, approx=True)
+    w.apply_preset("deep")  # the card and the summary of the same config agree
+    assert w.estimates["quick_test_time"] == cards["deep"]["estimated_time"]
 
 
 def test_cancel_closes_and_calls_back(store):

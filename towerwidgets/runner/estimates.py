@@ -1,7 +1,8 @@
 """Duration and cost estimates for a quick test, shown before it starts.
 
 Light on purpose: the widgets import this module on every config change, so it uses only
-the standard library and reads the configs by attribute (pydantic models) or key (dicts).
+the standard library and the config package's layer arithmetic (``stack_params``), and reads
+the configs by attribute (pydantic models) or key (dicts).
 It never imports TensorFlow, pandas or the store.
 
 The local model is calibrated on this project's benchmark machine (2 cores, see
@@ -14,6 +15,8 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass, field
 from typing import Any
+
+from towerwidgets.config.layers import stack_params
 
 __all__ = [
     "MACHINE_PRICES",
@@ -72,13 +75,8 @@ def _get(obj: Any, name: str, default: Any = None) -> Any:
 
 
 def _dense_params(layers: Any, input_dim: int) -> tuple[int, int]:
-    total, prev = 0, input_dim
-    for layer in layers or []:
-        if _get(layer, "type") == "dense":
-            units = int(_get(layer, "units", 0) or 0)
-            total += prev * units + units
-            prev = units
-    return total, prev
+    stack = stack_params(layers, input_dim)
+    return stack.trainable, stack.width
 
 
 def _feature_count(feature_config: Any) -> int:
@@ -102,16 +100,28 @@ def _tensor_dims(feature_config: Any) -> tuple[int, int]:
     return dims[0], dims[1]
 
 
-def format_duration(seconds: float) -> str:
-    """'~45 s', '~3 min', '~1 h 20 min'."""
+def format_duration(seconds: float | None, approx: bool = False) -> str:
+    """The one duration format. Measured: '45s', '8m 23s', '1h 02m'. An estimate
+    (``approx=True``) is rounded to what it can promise: '~35s', '~8m', '~1h 20m'."""
+    if seconds is None:
+        return "—"
     seconds = max(0.0, float(seconds))
-    if seconds < 90:
-        return f"~{max(1, round(seconds / 5) * 5 if seconds > 10 else round(seconds))} s"
-    minutes = seconds / 60
-    if minutes < 90:
-        return f"~{round(minutes)} min"
-    hours, rest = divmod(round(minutes), 60)
-    return f"~{hours} h {rest} min" if rest else f"~{hours} h"
+    if approx:
+        if seconds < 90:
+            return f"~{max(1, round(seconds / 5) * 5 if seconds > 10 else round(seconds))}s"
+        minutes = round(seconds / 60)
+        if minutes < 90:
+            return f"~{minutes}m"
+        hours, rest = divmod(minutes, 60)
+        return f"~{hours}h {rest:02d}m"
+    whole = round(seconds)
+    hours, rest = divmod(whole, 3600)
+    minutes, secs = divmod(rest, 60)
+    if hours:
+        return f"{hours}h {minutes:02d}m"
+    if minutes:
+        return f"{minutes}m {secs}s"
+    return f"{secs}s"
 
 
 def estimate_quick_test(
@@ -184,12 +194,12 @@ def estimate_quick_test(
 
     if machine == "local":
         cost = 0.0
-        text = f"Estimated duration: {format_duration(seconds)} (local, no cost)"
+        text = f"Estimated duration: {format_duration(seconds, approx=True)} (local, no cost)"
     else:
         cost = price["usd_per_hour"] * seconds / 3600 + VERTEX_PIPELINE_FEE_USD
         cost = math.ceil(cost * 100) / 100
         text = (
-            f"Estimated duration: {format_duration(seconds)} • "
+            f"Estimated duration: {format_duration(seconds, approx=True)} • "
             f"Estimated cost: ~${cost:.2f} ({machine})"
         )
     return Estimate(

@@ -8,6 +8,7 @@ from typing import Any, ClassVar
 
 import traitlets
 
+from towerwidgets.codegen.params import count_params, vocabulary_sizes
 from towerwidgets.config.quick_test import metrics_frame
 from towerwidgets.runner.estimates import MACHINE_PRICES
 from towerwidgets.widgets._base import StoreWatching, TowerWidget, _message, child_trait
@@ -245,7 +246,7 @@ class QuickTestPanel(StoreWatching, TowerWidget):
             fc, mc = self._configs()
         self._stamps = (getattr(fc, "updated_at", None), getattr(mc, "updated_at", None))
         self.feature_summary = self._feature_summary(fc)
-        self.model_summary = self._model_summary(mc)
+        self.model_summary = self._model_summary(mc, fc)
         self.needs_rating = bool(mc and mc.model_type in ("ranking", "multitask"))
         self.rating_columns = self._numeric_columns(fc) if self.needs_rating else []
         names = [c["name"] for c in self.rating_columns]
@@ -284,10 +285,14 @@ class QuickTestPanel(StoreWatching, TowerWidget):
             "problems": problems,
         }
 
-    def _model_summary(self, mc: Any) -> dict[str, Any]:
+    def _model_summary(self, mc: Any, fc: Any = None) -> dict[str, Any]:
         if mc is None:
             return {}
+        sizes = vocabulary_sizes(fc, self._data)
+        counts = count_params(mc, fc, sizes, vocabularies_from="the whole data" if sizes else "")
         return {
+            "params_text": counts["text"],
+            "params_assumption": counts["assumption"],
             "name": mc.name,
             "model_type": mc.model_type,
             "type_label": TYPE_LABELS[mc.model_type],
@@ -394,24 +399,21 @@ class QuickTestPanel(StoreWatching, TowerWidget):
     def _estimate(self, fc: Any, mc: Any) -> dict[str, Any]:
         if mc is None:
             return {}
-        try:
-            from towerwidgets.runner.estimates import estimate_quick_test
-            from towerwidgets.runner.estimates import format_duration as fd
-        except ImportError:
-            return {}
+        from towerwidgets.runner.estimates import estimate_quick_test
+
         rows = len(self._data) if self._data is not None else None
         overrides = {"epochs": self.epochs_override, "batch_size": self.batch_size_override}
         est = estimate_quick_test(fc, mc, n_rows=rows, **overrides)
         cloud = estimate_quick_test(fc, mc, n_rows=rows, machine=self.vertex_machine, **overrides)
         return {
             "seconds": est.seconds,
-            "duration": fd(est.seconds),
+            "duration": format_duration(est.seconds, approx=True),
             "cost": f"~${est.cost_usd:.2f}" if est.cost_usd else "$0.00 (local, no cost)",
             "text": est.text,
             "vertex": {
                 "machine": cloud.machine,
                 "seconds": cloud.seconds,
-                "duration": fd(cloud.seconds),
+                "duration": format_duration(cloud.seconds, approx=True),
                 "cost": f"~${cloud.cost_usd:.2f}",
                 "text": cloud.text,
             },

@@ -6,9 +6,10 @@ from typing import Any, ClassVar
 
 import traitlets
 
+from towerwidgets.codegen.params import count_params, vocabulary_sizes
 from towerwidgets.config.model_config import MODEL_TYPE_LABELS, OPTIMIZER_LABELS
 from towerwidgets.widgets._base import StoreWatching, TowerWidget, child_trait
-from towerwidgets.widgets._format import format_number, format_params, relative_time
+from towerwidgets.widgets._format import format_number, relative_time
 from towerwidgets.widgets.wizard import ModelWizard
 
 TYPE_LABELS = MODEL_TYPE_LABELS
@@ -47,8 +48,13 @@ def config_card(cfg: Any, now: Any = None) -> dict[str, Any]:
     }
 
 
-def config_view(cfg: Any, feature_config: Any = None) -> dict[str, Any]:
-    """The read-only View: architecture, training parameters, estimate."""
+def config_view(cfg: Any, feature_config: Any = None, data: Any = None) -> dict[str, Any]:
+    """The read-only View: architecture, training parameters, the parameter count (the
+    same figure as the wizard's and the panel's)."""
+    sizes = vocabulary_sizes(feature_config, data)
+    counts = count_params(
+        cfg, feature_config, sizes, vocabularies_from="the whole data" if sizes else ""
+    )
     dims = (
         (feature_config.buyer_tensor_dim, feature_config.product_tensor_dim)
         if feature_config is not None
@@ -64,7 +70,11 @@ def config_view(cfg: Any, feature_config: Any = None) -> dict[str, Any]:
         "ranking_weight": cfg.ranking_weight,
         "buyer_input_dim": dims[0],
         "product_input_dim": dims[1],
-        "params_text": format_params(cfg.estimate_params(*dims)),
+        "params_text": counts["text"],
+        "params_assumption": counts["assumption"],
+        "tower_params": {
+            part: counts[part]["text"] for part in ("buyer", "product", "rating_head")
+        },
     }
 
 
@@ -99,13 +109,16 @@ class ModelStructure(StoreWatching, TowerWidget):
         "refresh": "_cmd_refresh",
     }
 
-    def __init__(self, store: Any = None, feature_config: Any = None, **kwargs: Any) -> None:
+    def __init__(
+        self, store: Any = None, feature_config: Any = None, data: Any = None, **kwargs: Any
+    ) -> None:
         if store is None:
             from towerwidgets.store import Store
 
             store = Store()
         self._store = store
         self._feature_config = feature_config
+        self._data = data  # for vocabulary sizes and row counts in counts and estimates
         self._on_change: list[Any] = []
         self._viewed_stamp: Any = None
         super().__init__(**kwargs)
@@ -185,7 +198,10 @@ class ModelStructure(StoreWatching, TowerWidget):
     def _open_wizard(self, config: Any) -> ModelWizard:
         self.close_view()
         wizard = ModelWizard(
-            store=self._store, feature_config=self._selected_feature_config(), config=config
+            store=self._store,
+            feature_config=self._selected_feature_config(),
+            config=config,
+            data=self._data,
         )
         wizard.on_save(lambda stored: self._wizard_done(f"Saved “{stored.name}”"))
         wizard.on_cancel(lambda: self._wizard_done(""))
@@ -205,7 +221,7 @@ class ModelStructure(StoreWatching, TowerWidget):
         cfg = self._store.model_configs.get(config_id)
         fc = self._selected_feature_config()
         self._viewed_stamp = cfg.updated_at
-        self.viewing = config_view(cfg, fc)
+        self.viewing = config_view(cfg, fc, self._data)
         self._render_code(cfg, fc)
         return self.viewing
 
