@@ -152,6 +152,7 @@ export function renderQuickTest({ model, el, host }) {
         h("div", { class: "tw-card-head" }, h("strong", { text: result.title }), h("span", { text: `${result.status_label}  ${result.ago}` })),
         h("p", { text: resultLine(result) }),
         result.error ? h("p", { class: "tw-bad", text: `Error${result.error_stage ? ` in ${result.error_stage}` : ""}: ${result.error}` }) : null,
+        (result.baseline_notes || []).map((/** @type {string} */ w) => h("p", { class: "tw-warn tw-baseline-note", text: `⚠ ${w}` })),
         (result.warnings || []).map((/** @type {string} */ w) => h("p", { class: "tw-warn", text: `⚠ ${w}` }))) : null,
     ]);
   }

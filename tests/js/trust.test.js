@@ -201,3 +201,23 @@ describe("4. the best-value cell is readable in both themes", () => {
     expect((hi + 0.05) / (lo + 0.05)).toBeGreaterThanOrEqual(4.5);
   });
 });
+
+describe("baselines beside every metric", () => {
+  it("the table shows the baseline row and says which metric the model does not beat", async () => {
+    const { renderMetricsTable } = await import("../../js/metrics_table.js");
+    const model = fakeModel({
+      _view: "metrics_table", columns: ["epoch", "loss", "recall_at_100"], best: {}, sort_by: "", sort_descending: false, title: "Metrics: A + B", empty_text: "",
+      rows: [{ epoch: 1, loss: 0.5, recall_at_100: 0.2 }, { epoch: 2, loss: 0.4, recall_at_100: 0.25 }],
+      baseline: { label: "Baseline", title: "Most popular products (Recall@K) and the training mean (RMSE, MAE), on the same split", values: { recall_at_100: 0.3 }, beaten: { recall_at_100: false } },
+    });
+    const cleanup = renderMetricsTable({ model, el });
+    const row = el.querySelector("tfoot .tw-baseline-row");
+    expect([...row.children].map((c) => c.textContent)).toEqual(["Baseline", "", "30.0% ✗ not beaten"]);
+    expect(el.querySelector(".tw-baseline-note").textContent).toContain("does not beat the trivial baseline for recall_at_100");
+    model.update({ baseline: { values: { recall_at_100: 0.1 }, beaten: { recall_at_100: true } } });
+    expect(el.querySelector(".tw-baseline-note")).toBeNull();
+    expect(el.querySelector("tfoot").textContent).toBe("Baseline10.0%");
+    cleanup();
+    expect(model.listenerCount()).toBe(0);
+  });
+});

@@ -151,3 +151,35 @@ def test_one_duration_estimate_for_cards_wizard_panel(store, feature_config, sam
     cards = {card["key"]: card["estimated_time"] for card in wizard.presets}
     assert wizard.estimates["quick_test_time"] == page.quick_test.estimate["duration"]
     assert cards["deep"] == wizard.estimates["quick_test_time"]
+
+
+# ── baselines beside every metric ─────────────────────────────────────────────────────────
+
+
+def test_the_table_and_the_summary_say_when_the_model_does_not_beat_the_baselines(
+    store, panel, feature_config
+):
+    mc = store.model_configs.list()[0]
+    test = _finished(store, feature_config, mc)  # loss 0.5 → 0.38, Recall@100 47.3%
+    test.split = {"kind": "random", "baselines": {"recall_at_100": 0.60, "rmse": 1.0}}
+    test = store.quick_tests.update(test)
+    store.quick_tests.append_epoch(test.id, {"epoch": 3, "loss": 0.3, "recall_at_100": 0.473})
+    front_end(panel, "view_results", test_id=test.id)
+    assert panel.result["baseline_notes"] == [
+        "Recall@100 47.3% does not beat recommending the most popular products (60.0%)"
+    ]
+    table = panel.metrics
+    assert "recall_at_100" in table.columns
+    assert table.baseline["values"] == {"recall_at_100": 0.60}  # rmse: not a column here
+    assert table.baseline["beaten"] == {"recall_at_100": False}
+
+
+def test_metrics_table_marks_each_baseline_beaten_or_not():
+    table = MetricsTable(
+        df=[{"epoch": 1, "recall_at_100": 0.2, "rmse": 0.95}, {"epoch": 2, "recall_at_100": 0.25}]
+    )
+    table.set_baselines({"recall_at_100": 0.30, "rmse": 1.0, "mae": 0.8})
+    assert table.baseline["values"] == {"recall_at_100": 0.30, "rmse": 1.0}  # shown columns
+    assert table.baseline["beaten"] == {"recall_at_100": False, "rmse": True}
+    table.clear()
+    assert table.baseline == {}

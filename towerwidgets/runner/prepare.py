@@ -13,6 +13,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from towerwidgets.runner.baselines import compute_baselines
+
 if TYPE_CHECKING:
     import pandas as pd
 
@@ -278,6 +280,9 @@ def prepare_data(
         "eval_rows": len(evaluation),
         "candidates": len(candidates),
     }
+    split_info["baselines"] = compute_baselines(
+        train, evaluation, candidates, product_key, constants.get("LABEL_KEY")
+    )
     key_source = {
         "version": CACHE_VERSION,
         "feature_config": content_hash(feature_config),

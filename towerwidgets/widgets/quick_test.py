@@ -10,6 +10,7 @@ import traitlets
 
 from towerwidgets.codegen.params import count_params, vocabulary_sizes
 from towerwidgets.config.quick_test import metrics_frame
+from towerwidgets.runner.baselines import verdicts
 from towerwidgets.runner.estimates import MACHINE_PRICES
 from towerwidgets.widgets._base import StoreWatching, TowerWidget, _message, child_trait
 from towerwidgets.widgets._format import (
@@ -21,6 +22,8 @@ from towerwidgets.widgets._format import (
 )
 from towerwidgets.widgets.metrics import MetricsTable
 from towerwidgets.widgets.structure import OPTIMIZER_LABELS, TYPE_LABELS
+
+BASELINE_METRICS = ("recall_at_10", "recall_at_50", "recall_at_100", "rmse", "mae")
 
 log = logging.getLogger(__name__)
 
@@ -506,6 +509,7 @@ class QuickTestPanel(StoreWatching, TowerWidget):
             row = {"epoch": data.get("epoch"), **(metrics or {})}
             self._rows = [r for r in self._rows if r.get("epoch") != row["epoch"]] + [row]
             if self._viewing is None:  # another test's results stay as they are
+                self.metrics.set_baselines(self._live_baselines(), flush=False)
                 self.metrics.df = metrics_frame(self._rows, key_only=True)
         text = data.get("message")
         if isinstance(text, str) and text:
@@ -517,6 +521,7 @@ class QuickTestPanel(StoreWatching, TowerWidget):
         self.metrics.flush()
         if record is not None:
             self.metrics.title = f"Metrics: {record.title()}"
+            self.metrics.set_baselines(record.split.get("baselines"), flush=False)
             self.status = record.status
             self.stage = record.current_stage or self.stage
             self.progress = 100 if record.status == "completed" else self.progress
@@ -552,9 +557,16 @@ class QuickTestPanel(StoreWatching, TowerWidget):
 
     # ── results ─────────────────────────────────────────────────────────────────────────
 
+    def _live_baselines(self) -> dict[str, float]:
+        record = getattr(self._handle, "record", None)
+        return dict((getattr(record, "split", None) or {}).get("baselines") or {})
+
     def _record_summary(self, test: Any) -> dict[str, Any]:
         ago = relative_time(test.created_at) if test.created_at else ""
+        final = {name: getattr(test, name) for name in BASELINE_METRICS}
         return {
+            # The model against the trivial baselines on the same split (issue 14).
+            "baseline_notes": verdicts(final, test.split.get("baselines") or {}),
             "id": test.id,
             "title": test.title(),
             "status": test.status,
@@ -583,6 +595,7 @@ class QuickTestPanel(StoreWatching, TowerWidget):
                 self._viewing = None
                 self.result = {}
                 self.metrics.title = self._live_title
+                self.metrics.set_baselines(self._live_baselines(), flush=False)
                 self.metrics.df = metrics_frame(self._rows, key_only=True)
                 self.metrics.flush()
                 return test
@@ -591,6 +604,7 @@ class QuickTestPanel(StoreWatching, TowerWidget):
             if not self.running:  # the last run's progress and status are not this test's
                 self.status, self.stage, self.progress, self.message = "", "", 0, ""
             self.metrics.title = f"Metrics: {test.title()}"
+            self.metrics.set_baselines(test.split.get("baselines"), flush=False)
             self.metrics.df = test.metrics
             self.metrics.flush()
         return test
