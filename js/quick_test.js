@@ -91,11 +91,12 @@ export function renderQuickTest({ model, el, host }) {
             h("dt", { text: "Optimizer:" }), h("dd", { text: `${ms.optimizer} @ ${ms.learning_rate}` }),
             h("dt", { text: "Batch:" }), h("dd", { text: `${ms.batch_size} • Epochs: ${ms.epochs}` })) : null)),
       model.get("needs_rating") ? h("div", { class: "tw-box tw-rating", role: "group", "aria-label": "Rating column" },
-        h("p", { text: "⚠️ For Ranking/Multitask models, select Rating Column:" }),
+        h("p", { text: rc ? "Ranking and Multitask models learn from this rating column:" : "⚠ Ranking and Multitask models need a rating column: choose one." }),
         columns.length
-          ? select("Rating Column:", columns, model.get("rating_column"), (v) => set("rating_column", v), "rating", (c) => [c.name, c.name])
+          ? select("Rating Column:", [{ name: "" }, ...columns], model.get("rating_column"), (v) => set("rating_column", v), "rating", (c) => [c.name, c.name || "(choose a column)"])
           : h("p", { class: "tw-bad", text: "The data has no numeric column to use as a rating." }),
         rc ? h("p", { class: "tw-muted", text: `Column info: ${rc.dtype} • Range: ${fmtNum(rc.min)} - ${fmtNum(rc.max)} • Mean: ${fmtNum(rc.mean)}` }) : null,
+        rc && rc.warning ? h("p", { class: "tw-warn", role: "note", text: `⚠ ${rc.warning}` }) : null,
         columns.length ? h("p", { class: "tw-muted", text: `Available: ${columns.map((/** @type {any} */ c) => c.name).join(", ")}` }) : null) : null,
       band("Step 2: Quick Test Settings"),
       h("p", { text: "Override model defaults for quick iteration:" }),
@@ -150,6 +151,7 @@ export function renderQuickTest({ model, el, host }) {
       message ? h("p", { class: "tw-status", role: "status", text: message }) : null,
       result.id ? h("div", { class: "tw-box tw-result", "aria-label": "Result" },
         h("div", { class: "tw-card-head" }, h("strong", { text: result.title }), h("span", { text: `${result.status_label}  ${result.ago}` })),
+        result.settings ? h("p", { class: "tw-muted tw-run-settings", text: result.settings }) : null,
         h("p", { text: resultLine(result) }),
         result.error ? h("p", { class: "tw-bad", text: `Error${result.error_stage ? ` in ${result.error_stage}` : ""}: ${result.error}` }) : null,
         (result.baseline_notes || []).map((/** @type {string} */ w) => h("p", { class: "tw-warn tw-baseline-note", text: `⚠ ${w}` })),
@@ -163,6 +165,7 @@ export function renderQuickTest({ model, el, host }) {
       band("Recent Quick Tests"),
       recent.length ? h("ul", { class: "tw-plain tw-recent" }, recent.map((/** @type {any} */ r) => h("li", { class: "tw-box tw-recent-item" },
         h("div", { class: "tw-card-head" }, h("strong", { text: r.title }), h("span", { class: `tw-status-${r.status}`, text: `${r.status_label}  ${r.ago}` })),
+        r.settings ? h("p", { class: "tw-muted tw-run-settings", text: r.settings }) : null,
         h("p", { text: resultLine(r) }),
         h("div", { class: "tw-actions tw-right" }, h("button", {
           type: "button", class: "tw-btn tw-btn-small", "data-key": `results:${r.id}`, "aria-label": `View results of ${r.title}`, text: "View Results",

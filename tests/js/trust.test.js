@@ -221,3 +221,24 @@ describe("baselines beside every metric", () => {
     expect(model.listenerCount()).toBe(0);
   });
 });
+
+describe("10. the rating column is sanity-checked", () => {
+  it("offers no silent default and shows the kernel's warning beside the choice", async () => {
+    const { renderQuickTest } = await import("../../js/quick_test.js");
+    const model = fakeModel({
+      _view: "quick_test", feature_configs: [], model_configs: [], feature_config_id: null, model_config_id: null, feature_summary: {}, model_summary: {},
+      needs_rating: true, rating_column: "", epochs_override: null, batch_size_override: null, learning_rate_override: null,
+      rating_columns: [{ name: "timestamp", dtype: "INT64", min: 8e8, max: 1.5e9, mean: 1.1e9, warning: "timestamp looks like a time (8e+08 - 1.5e+09), not a rating" }],
+      choices: {}, defaults: {}, checks: [], estimate: {}, can_start: false, running: false, stage: "", progress: 0, status: "", message: "", result: {}, recent: [], metrics: null,
+    });
+    const cleanup = renderQuickTest({ model, el });
+    const select = el.querySelector('[data-key="rating"]');
+    expect([...select.options].map((o) => o.textContent)).toEqual(["(choose a column)", "timestamp"]);
+    expect(select.value).toBe("");
+    expect(el.querySelector(".tw-rating").textContent).toContain("need a rating column: choose one");
+    model.update({ rating_column: "timestamp" });
+    expect(el.querySelector(".tw-rating").textContent).not.toContain("choose one");
+    expect(el.querySelector(".tw-rating .tw-warn").textContent).toBe("⚠ timestamp looks like a time (8e+08 - 1.5e+09), not a rating");
+    cleanup();
+  });
+});

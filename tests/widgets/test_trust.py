@@ -183,3 +183,50 @@ def test_metrics_table_marks_each_baseline_beaten_or_not():
     assert table.baseline["beaten"] == {"recall_at_100": False, "rmse": True}
     table.clear()
     assert table.baseline == {}
+
+
+def test_view_results_shows_the_live_tables_columns_and_marks_mae_best(
+    store, panel, feature_config
+):
+    """Item 8: View showed 12 columns (rating_rmse beside rmse), rating_mae never best."""
+    from towerwidgets.widgets.metrics import better
+
+    mc = store.model_configs.list()[0]
+    test = _finished(store, feature_config, mc)
+    store.quick_tests.append_epoch(
+        test.id, {"epoch": 3, "loss": 0.3, "rating_rmse": 2.29, "total_loss": 9.0}
+    )
+    front_end(panel, "view_results", test_id=test.id)
+    assert panel.metrics.columns == ["epoch", "loss"]
+    assert better("rating_mae") == "min" and better("mae") == "min"
+
+
+def test_runs_of_the_same_configs_can_be_told_apart(store, panel, feature_config):
+    """Item 9: same title, no epochs / learning rate / batch size."""
+    mc = store.model_configs.list()[0]
+    test = _finished(store, feature_config, mc)
+    panel.refresh()
+    assert panel.recent[0]["settings"] == f"#{test.id} • 5 epochs • batch 4096 • lr 0.1"
+
+
+def test_a_timestamp_is_never_silently_taken_for_a_rating(store, feature_config, sample_df):
+    """Item 10: `timestamp` (8e8…1.5e9) was accepted as a rating without a warning."""
+    import numpy as np
+
+    data = sample_df.drop(columns=[c for c in sample_df.columns if "rating" in c]).copy()
+    data["timestamp"] = np.linspace(8e8, 1.5e9, len(data)).astype("int64")
+    data["stars"] = (np.arange(len(data)) % 5 + 1).astype(float)
+    rank = store.model_configs.create(
+        ModelConfig.from_preset("standard", name="Rank", model_type="ranking")
+    )
+    p = QuickTestPanel(store, data=data)
+    p.select(feature_config.id, rank.id)
+    assert p.needs_rating and p.rating_column == ""  # nothing chosen for the user
+    check = next(c for c in p.checks if c["label"] == "Rating Column")
+    assert not check["ok"] and "Choose the column" in check["text"] and not p.can_start
+    p.set_state({"rating_column": "timestamp"})
+    check = next(c for c in p.checks if c["label"] == "Rating Column")
+    assert check["text"].startswith("⚠ timestamp looks like a time")
+    p.set_state({"rating_column": "stars"})
+    check = next(c for c in p.checks if c["label"] == "Rating Column")
+    assert check == {"ok": True, "label": "Rating Column", "text": "stars"}

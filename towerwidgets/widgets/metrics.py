@@ -21,7 +21,7 @@ MIN_INTERVAL_S = 0.1  # at most 10 updates per second reach the front end
 def better(column: str) -> str | None:
     """'min', 'max' or None: how the best value of ``column`` is chosen."""
     name = column.lower()
-    if name in LOWER_IS_BETTER or name.endswith("loss") or name.endswith("_rmse"):
+    if name in LOWER_IS_BETTER or name.endswith(("loss", "_rmse", "_mae")):
         return "min"
     if name.startswith(HIGHER_IS_BETTER_PREFIXES) or name.startswith("val_recall"):
         return "max"

@@ -257,7 +257,9 @@ class QuickTestPanel(StoreWatching, TowerWidget):
             preferred = [n for n in names if n.lower() in ("rating", "user_rating", "score")]
             self._refreshing = True
             try:
-                self.rating_column = (preferred or names or [""])[0]
+                # Only an obvious name is chosen for the user; otherwise they choose (a
+                # timestamp or a price is never silently taken for a rating).
+                self.rating_column = (preferred or [""])[0]
             finally:
                 self._refreshing = False
         self.defaults = (
@@ -326,6 +328,7 @@ class QuickTestPanel(StoreWatching, TowerWidget):
                     "min": _num(column.min()),
                     "max": _num(column.max()),
                     "mean": _num(column.mean()),
+                    "warning": rating_warning(str(name), column),
                 }
             )
         return out
@@ -365,6 +368,13 @@ class QuickTestPanel(StoreWatching, TowerWidget):
                     "text": "; ".join(problems) or "Configurations are compatible",
                 }
             )
+        if self.needs_rating and self._data is not None:
+            chosen = next((c for c in self.rating_columns if c["name"] == self.rating_column), None)
+            if chosen is None:
+                text = "Choose the column that holds the ratings (Ranking/Multitask need one)"
+            else:
+                text = f"⚠ {chosen['warning']}" if chosen["warning"] else f"{chosen['name']}"
+            checks.append({"ok": chosen is not None, "label": "Rating Column", "text": text})
         if self._data is None:
             checks.append(
                 {
@@ -567,6 +577,9 @@ class QuickTestPanel(StoreWatching, TowerWidget):
         return {
             # The model against the trivial baselines on the same split (issue 14).
             "baseline_notes": verdicts(final, test.split.get("baselines") or {}),
+            # what tells two runs of the same configs apart
+            "settings": f"#{test.id} • {test.get_effective_epochs()} epochs • batch "
+            f"{test.get_effective_batch_size()} • lr {format_number(test.get_effective_learning_rate())}",
             "id": test.id,
             "title": test.title(),
             "status": test.status,
@@ -605,7 +618,7 @@ class QuickTestPanel(StoreWatching, TowerWidget):
                 self.status, self.stage, self.progress, self.message = "", "", 0, ""
             self.metrics.title = f"Metrics: {test.title()}"
             self.metrics.set_baselines(test.split.get("baselines"), flush=False)
-            self.metrics.df = test.metrics
+            self.metrics.df = test.key_metrics  # the live table's columns, not every log
             self.metrics.flush()
         return test
 
@@ -631,6 +644,25 @@ class QuickTestPanel(StoreWatching, TowerWidget):
             f"QuickTestPanel(feature_config_id={self.feature_config_id}, "
             f"model_config_id={self.model_config_id}, status={self.status!r})"
         )
+
+
+def rating_warning(name: str, column: Any) -> str:
+    """Why a numeric column does not look like a rating ("" when it does): ratings are a
+    handful of small values (1-5 stars, 0-10, 0/1); a time or an id is not."""
+    values = column.dropna()
+    if values.empty:
+        return f"{name} has no values"
+    low, high = float(values.min()), float(values.max())
+    if any(word in name.lower() for word in ("time", "date", "_at", "epoch")) or (
+        low > 1e8 and high < 1e10
+    ):
+        return f"{name} looks like a time ({low:.3g} - {high:.3g}), not a rating"
+    if high - low > 100 or values.nunique() > 100:
+        return (
+            f"{name} spans {low:.3g} - {high:.3g} with {values.nunique()} distinct values; "
+            "ratings are usually a few small values (1-5, 0-10)"
+        )
+    return ""
 
 
 def _num(value: Any) -> float | None:
