@@ -79,8 +79,8 @@ export function renderModelStructure({ model, el, host }) {
           h("div", { text: c.type_subtitle })),
         h("dl", { class: "tw-facts" },
           h("dt", { text: "Type:" }), h("dd", { text: c.type_label }),
-          h("dt", { text: "Buyer Tower:" }), h("dd", { class: "tw-mono", text: spaced(c.buyer_summary) }),
-          h("dt", { text: "Product Tower:" }), h("dd", { class: "tw-mono", text: spaced(c.product_summary) }),
+          h("dt", { text: "Buyer Tower:" }), h("dd", { class: "tw-mono", text: `${spaced(c.buyer_summary)}${c.buyer_extras ? `  ${c.buyer_extras}` : ""}` }),
+          h("dt", { text: "Product Tower:" }), h("dd", { class: "tw-mono", text: `${spaced(c.product_summary)}${c.product_extras ? `  ${c.product_extras}` : ""}` }),
           c.model_type !== "retrieval" ? [h("dt", { text: "Rating Head:" }), h("dd", { class: "tw-mono", text: spaced(c.rating_head_summary) })] : null,
           h("dt", { text: "Output:" }), h("dd", { text: `${c.output_dim}D embedding` }))),
       h("p", { class: "tw-card-params", text: `Optimizer: ${c.optimizer} @ ${c.learning_rate}    Batch: ${c.batch_size}    Epochs: ${c.epochs}` }),
@@ -123,7 +123,8 @@ export function renderModelStructure({ model, el, host }) {
       h("div", { class: "tw-input-block tw-muted", text: dim ? `INPUT ${dim}D` : "INPUT (dimension from Features)" }),
       h("ol", { class: "tw-layers tw-readonly" }, layers.map((l, i) => h("li", { class: `tw-layer tw-layer-${i === lastDense(layers) && title !== "Rating Head" ? "output" : l.type}` },
         h("div", { class: "tw-layer-text" }, h("div", { class: "tw-layer-title", text: l.label }), h("div", { class: "tw-layer-detail", text: l.detail }))))));
-    const panel = h("section", { class: "tw-view", role: "dialog", "aria-modal": "true", "aria-labelledby": titleId, tabindex: "-1" },
+    // data-key: Python's answers (the code preview) rebuild the panel; focus stays in it.
+    const panel = h("section", { class: "tw-view", role: "dialog", "aria-modal": "true", "aria-labelledby": titleId, tabindex: "-1", "data-key": "view-panel" },
       h("div", { class: "tw-card-head" },
         h("h3", { id: titleId, text: `View: ${v.name}` }),
         h("button", { type: "button", class: "tw-btn tw-btn-small", "data-key": "close-view", text: "Close", onclick: () => command(model, "close_view") })),
@@ -150,6 +151,12 @@ export function renderModelStructure({ model, el, host }) {
         },
         h("option", { value: "", text: "(select to preview code)", selected: model.get("feature_config_id") === null }),
         fcs.map((/** @type {any} */ fc) => h("option", { value: String(fc.id), text: fc.name, selected: fc.id === model.get("feature_config_id") })))),
+      code ? h("div", { class: "tw-actions" },
+        h("button", {
+          type: "button", class: "tw-btn tw-btn-small", "data-key": "copy-code", text: "Copy code",
+          onclick: () => copyCode(code),
+        }),
+        h("span", { class: "tw-muted", role: "status", "data-role": "copy-status" })) : null,
       codeError ? h("p", { class: "tw-errors", role: "alert", text: codeError }) : null,
       code ? highlight(code) : (!codeError ? h("p", { class: "tw-muted", text: fcs.length ? "Select a Feature Config to preview the generated trainer code." : "No Feature Configs in the store yet: create one to preview the generated code." }) : null));
     panel.addEventListener("keydown", (e) => { if (/** @type {KeyboardEvent} */ (e).key === "Escape") { e.preventDefault(); command(model, "close_view"); } });
@@ -157,6 +164,14 @@ export function renderModelStructure({ model, el, host }) {
     rebuild(viewBox, () => [panel]);
     syncModal();
     if (!hadFocus && lastFocus.startsWith("view:")) { panel.focus(); lastFocus = ""; }
+  }
+
+  /** Copy the generated code; say whether it worked (the clipboard may be refused). @param {string} code */
+  async function copyCode(code) {
+    let text = "Copied";
+    try { await navigator.clipboard.writeText(code); } catch { text = "Copy failed: select the code and press Ctrl+C"; }
+    const line = /** @type {HTMLElement|null} */ (viewBox.querySelector('[data-role="copy-status"]'));
+    if (line) line.textContent = text;
   }
 
   async function drawWizard() {

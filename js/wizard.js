@@ -34,7 +34,7 @@ export const MODEL_TYPES = [
     ],
   },
   {
-    value: "ranking", title: "RANKING", heading: "Single-Tower + Rating Head",
+    value: "ranking", title: "RANKING", heading: "Two Towers + Rating Head",
     diagram: [
       "┌───────────┐   ┌───────────┐",
       "│   Buyer   │   │  Product  │",
@@ -405,11 +405,31 @@ export function renderWizard({ model, el }) {
     await send("continue");
   }
 
+  // Cancel asks before it throws edits away: the config as it was when the wizard opened.
+  const initial = JSON.stringify(model.get("config_data") || {});
+  let confirmingCancel = false;
+  const cancel = () => {
+    flushText();
+    if (JSON.stringify(model.get("config_data") || {}) === initial) { send("cancel"); return; }
+    confirmingCancel = true;
+    drawFooter();
+    const keep = /** @type {HTMLElement|null} */ (footer.querySelector('[data-key="keep-editing"]'));
+    if (keep) keep.focus();
+  };
+
   function drawFooter() {
     const step = model.get("step");
     if (model.get("closed")) { rebuild(footer, () => []); return; }
+    if (confirmingCancel) {
+      rebuild(footer, () => [
+        h("p", { class: "tw-confirm-title", role: "alert", text: "Discard your changes to this configuration?" }),
+        h("button", { type: "button", class: "tw-btn", "data-key": "keep-editing", text: "Keep editing", onclick: () => { confirmingCancel = false; drawFooter(); } }),
+        h("button", { type: "button", class: "tw-btn tw-btn-danger", "data-key": "discard", text: "Discard changes", onclick: () => { confirmingCancel = false; send("cancel"); } }),
+      ]);
+      return;
+    }
     rebuild(footer, () => [
-      h("button", { type: "button", class: "tw-btn", "data-key": "cancel", text: "Cancel", onclick: () => send("cancel") }),
+      h("button", { type: "button", class: "tw-btn", "data-key": "cancel", text: "Cancel", onclick: cancel }),
       step > 1 ? h("button", { type: "button", class: "tw-btn", "data-key": "back", text: "← Back", onclick: () => send("back") }) : null,
       step < 3
         ? h("button", { type: "button", class: "tw-btn tw-btn-primary", "data-key": "continue", text: "Continue →", disabled: busy, onclick: next })

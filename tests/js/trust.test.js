@@ -242,3 +242,56 @@ describe("10. the rating column is sanity-checked", () => {
     cleanup();
   });
 });
+
+describe("11. labels and dialogs", () => {
+  it("the Ranking card names its two towers", () => {
+    const model = fakeModel(wizardState());
+    const cleanup = renderWizard({ model, el });
+    expect(el.querySelector('[data-key="type:ranking"]').textContent).toContain("Two Towers + Rating Head");
+    cleanup();
+  });
+
+  it("View keeps focus across the code preview's re-render, so Escape still closes it; the code can be copied", async () => {
+    const { renderModelStructure } = await import("../../js/structure.js");
+    const written = [];
+    Object.defineProperty(navigator, "clipboard", { configurable: true, value: { writeText: async (t) => { written.push(t); } } });
+    const model = fakeModel({
+      _view: "model_structure", configs: [{ id: 1, name: "S", model_type: "retrieval", type_label: "Retrieval", type_subtitle: "Two-Tower", buyer_summary: "32", product_summary: "32", rating_head_summary: "None", optimizer: "Adagrad", learning_rate: "0.1", batch_size: 4096, epochs: 5, output_dim: 32, updated: "now" }],
+      viewing: {}, feature_configs: [{ id: 3, name: "Only one" }], feature_config_id: 3, code: "", code_error: "", confirm_delete: {}, message: "", wizard: null,
+    });
+    const cleanup = renderModelStructure({ model, el });
+    el.querySelector('[data-key="view:1"]').click();
+    model.update({ viewing: { id: 1, name: "S", model_type: "retrieval", buyer_layers: [], product_layers: [], rating_head_layers: [], output_dim: 32, params_text: "≈2K" } });
+    expect(document.activeElement).toBe(el.querySelector(".tw-view"));
+    model.update({ code: "def run_fn(fn_args):\n    pass\n" }); // Python's answer rebuilds the panel
+    const view = el.querySelector(".tw-view");
+    expect(view.contains(document.activeElement)).toBe(true);
+    document.activeElement.dispatchEvent(new KeyboardEvent("keydown", { key: "Escape", bubbles: true }));
+    expect(model.lastSent("close_view")).toBeTruthy();
+    view.querySelector('[data-key="copy-code"]').click();
+    await tick();
+    expect(written).toEqual(["def run_fn(fn_args):\n    pass\n"]);
+    expect(view.querySelector('[data-role="copy-status"]').textContent).toBe("Copied");
+    cleanup();
+  });
+
+  it("wizard Cancel asks before discarding edits, and closes at once when nothing changed", () => {
+    const model = fakeModel(wizardState());
+    const cleanup = renderWizard({ model, el });
+    const cancel = () => [...el.querySelectorAll("button")].find((b) => b.textContent === "Cancel").click();
+    cancel();
+    expect(model.lastSent("cancel")).toBeTruthy();
+    model.sent.length = 0;
+    model.set("config_data", { ...model.state.config_data, model_type: "ranking" });
+    cancel();
+    expect(model.lastSent("cancel")).toBeUndefined();
+    expect(el.querySelector(".tw-wizard-footer").textContent).toContain("Discard your changes");
+    expect(document.activeElement.dataset.key).toBe("keep-editing");
+    document.activeElement.click();
+    expect(el.querySelector(".tw-wizard-footer").textContent).not.toContain("Discard");
+    cancel();
+    el.querySelector('[data-key="discard"]').click();
+    expect(model.lastSent("cancel")).toBeTruthy();
+    cleanup();
+  });
+});

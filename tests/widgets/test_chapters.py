@@ -76,6 +76,8 @@ def test_view_is_read_only_and_previews_code_for_a_selected_feature_config(store
         "Dense(64)",
         "Dense(32)",
     ]
+    assert ms.feature_config_id == feature_config.id  # the only one: selected already
+    ms.set_state({"feature_config_id": None})
     assert ms.code == ""
     ms.set_state({"feature_config_id": feature_config.id})
     assert ms.code_error == ""

@@ -230,3 +230,23 @@ def test_a_timestamp_is_never_silently_taken_for_a_rating(store, feature_config,
     p.set_state({"rating_column": "stars"})
     check = next(c for c in p.checks if c["label"] == "Rating Column")
     assert check == {"ok": True, "label": "Rating Column", "text": "stars"}
+
+
+def test_view_uses_the_only_feature_config_without_asking(store, feature_config):
+    """Item 11: View made you pick the only feature config before showing code."""
+    from towerwidgets.widgets import ModelStructure
+
+    mc = standard(store)
+    ms = ModelStructure(store)
+    assert ms.feature_config_id == feature_config.id
+    ms.view(mc.id)
+    assert "def run_fn" in ms.code
+
+
+def test_config_cards_show_dropout_batch_norm_and_l2(store):
+    """Item 11: cards omitted Dropout (the summary lists dense units only)."""
+    from towerwidgets.widgets import ModelStructure
+
+    store.model_configs.create(ModelConfig.from_preset("regularized", name="Reg"))
+    card = ModelStructure(store).configs[0]
+    assert card["buyer_extras"].startswith("+Dropout(") and card["buyer_extras"].endswith("+L2")

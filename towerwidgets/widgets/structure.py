@@ -27,6 +27,14 @@ def layer_text(layer: Any) -> dict[str, str]:
     return {"type": layer.type, "label": layer.label(), "detail": layer.detail()}
 
 
+def tower_extras(layers: Any) -> str:
+    """What a dense-units summary leaves out: '+Dropout(0.2) +BatchNorm +L2' ('' if nothing)."""
+    extras = [layer.label() for layer in layers if layer.type != "dense"]
+    if any(getattr(layer, "l2_reg", 0) for layer in layers):
+        extras.append("L2")
+    return " ".join(f"+{extra}" for extra in dict.fromkeys(extras))
+
+
 def config_card(cfg: Any, now: Any = None) -> dict[str, Any]:
     """What one card of the chapter shows."""
     return {
@@ -39,6 +47,8 @@ def config_card(cfg: Any, now: Any = None) -> dict[str, Any]:
         "buyer_summary": cfg.get_buyer_tower_summary(),
         "product_summary": cfg.get_product_tower_summary(),
         "rating_head_summary": cfg.get_rating_head_summary(),
+        "buyer_extras": tower_extras(cfg.buyer_tower_layers),
+        "product_extras": tower_extras(cfg.product_tower_layers),
         "optimizer": OPTIMIZER_LABELS[cfg.optimizer],
         "learning_rate": format_number(cfg.learning_rate),
         "batch_size": cfg.batch_size,
@@ -165,6 +175,8 @@ class ModelStructure(StoreWatching, TowerWidget):
                 self.message = f"Feature config {known[selected]!r} was deleted elsewhere"
             if self._feature_config is not None and getattr(self._feature_config, "id", None):
                 self._feature_config = None  # do not bring the deleted one back
+        if self.feature_config_id is None and len(features) == 1:
+            self.feature_config_id = features[0].id  # the only one: nothing to choose
 
     def _load_configs(self) -> None:
         configs = self._store.model_configs.list()
