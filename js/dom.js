@@ -303,9 +303,14 @@ export function band(text, ...extra) {
   return h("div", { class: "tw-band" }, h("h3", { class: "tw-band-title", text }), ...extra);
 }
 
-/** An "ⓘ" info line. @param {...any} children */
+/** An info line: an "i" drawn in a CSS circle (Debian's fonts have no ⓘ glyph). @param {...any} children */
 export function info(...children) {
-  return h("p", { class: "tw-info" }, h("span", { "aria-hidden": "true", text: "ⓘ " }), ...children);
+  return h("p", { class: "tw-info" }, infoIcon(), ...children);
+}
+
+/** The info mark alone. */
+export function infoIcon() {
+  return h("span", { class: "tw-info-icon", "aria-hidden": "true", text: "i" });
 }
 
 /**

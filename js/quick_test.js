@@ -74,7 +74,7 @@ export function renderQuickTest({ model, el, host }) {
         h("div", { class: "tw-box", "aria-label": "Feature config" },
           select("Feature Config", model.get("feature_configs") || [], model.get("feature_config_id"), (v) => set("feature_config_id", v === "" ? null : Number(v)), "fc"),
           fs.name ? h("dl", { class: "tw-facts" },
-            h("dt", { text: "Dataset:" }), h("dd", { text: fs.dataset ? `${fs.dataset}${fs.rows ? ` (${fs.rows} rows)` : ""}` : (fs.rows ? `${fs.rows} rows` : "no data") }),
+            h("dt", { text: "Dataset:" }), h("dd", { text: fs.dataset ? `${fs.dataset}${fs.rows ? ` (${thousands(fs.rows)} rows)` : ""}` : (fs.rows ? `${thousands(fs.rows)} rows` : "no data") }),
             h("dt", { text: "Buyer Tensor:" }), h("dd", { text: `${fs.buyer_tensor_dim}D` }),
             h("dt", { text: "Product Tensor:" }), h("dd", { text: `${fs.product_tensor_dim}D` }),
             h("dt", { text: "Cross Features:" }), h("dd", { text: String(fs.cross_features) }),
@@ -213,5 +213,7 @@ function resultLine(r) {
 
 /** @param {string} s */
 const capital = (s) => s.charAt(0).toUpperCase() + s.slice(1);
+/** 100836 -> "100,836". @param {number} n */
+const thousands = (n) => Number(n).toLocaleString("en-US");
 /** @param {number|null} x */
 const fmtNum = (x) => (x === null || x === undefined ? "—" : g(x));

@@ -1,5 +1,5 @@
 // ModelWizard: "Create Model Configuration", three steps, Cancel / ← Back / Continue → / Save Config.
-import { activatable, band, chips, focusField, h, info, listen, rebuild, requester, setText, showFieldError, uid } from "./dom.js";
+import { activatable, band, chips, focusField, h, info, infoIcon, listen, rebuild, requester, setText, showFieldError, uid } from "./dom.js";
 import { ACTIVATION_LABELS, OPTIMIZER_LABELS, TYPE_LABELS, TYPE_SUBTITLES, g, layerLabel, layerLines, lastDenseIndex } from "./model.js";
 import { BUILDER_TRAITS, errorStep, renderTowerBuilder } from "./tower_builder.js";
 
@@ -341,7 +341,7 @@ export function renderWizard({ model, el }) {
       h("div", { class: "tw-slider-ticks", "aria-hidden": "true" }, h("span", { text: "1.0" }), h("span", { text: "0.5" }), h("span", { text: "0.0" })),
       h("p", { "aria-live": "polite", text: `Current weights: Retrieval = ${g(retrieval)}, Ranking = ${g(ranking)}${balanced}` }),
       h("div", { class: "tw-explain", role: "note" },
-        h("p", { text: "ⓘ Adjust based on your optimization priorities:" }),
+        h("p", null, infoIcon(), "Adjust based on your optimization priorities:"),
         h("ul", null,
           h("li", { text: "Higher retrieval weight → Better Recall@K metrics. Good when you care most about finding relevant items." }),
           h("li", { text: "Higher ranking weight → Better RMSE on ratings. Good when predicting exact ratings is important." }),

@@ -4,7 +4,9 @@ import { readFileSync } from "node:fs";
 import { dirname, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
-import { keepKeys, render } from "../../js/index.js";
+import widget, { keepKeys } from "../../js/index.js";
+
+const { render } = widget;
 import { renderMetricsTable, sortRows } from "../../js/metrics_table.js";
 import { renderTowerBuilder } from "../../js/tower_builder.js";
 import { renderWizard } from "../../js/wizard.js";

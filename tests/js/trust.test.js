@@ -295,3 +295,32 @@ describe("11. labels and dialogs", () => {
     cleanup();
   });
 });
+
+describe("12. cosmetics", () => {
+  it("no ⓘ glyph (an empty box with Debian's fonts): the info mark is an 'i' in a CSS circle", () => {
+    const model = fakeModel(wizardState({ step: 3, config_data: { ...standard(), model_type: "multitask", retrieval_weight: 0.5, ranking_weight: 0.5 } }));
+    const cleanup = renderWizard({ model, el });
+    expect(el.textContent).not.toContain("ⓘ");
+    expect(el.querySelectorAll(".tw-info-icon").length).toBeGreaterThan(2);
+    cleanup();
+  });
+
+  it("the module exports render only through its default export (no anywidget warning)", async () => {
+    const mod = await import("../../js/index.js");
+    expect("render" in mod).toBe(false);
+    expect(typeof mod.default.render).toBe("function");
+  });
+
+  it("row counts have thousands separators", async () => {
+    const { renderQuickTest } = await import("../../js/quick_test.js");
+    const model = fakeModel({
+      _view: "quick_test", feature_configs: [{ id: 1, name: "F" }], model_configs: [], feature_config_id: 1, model_config_id: null,
+      feature_summary: { name: "F", dataset: "", rows: 100836, buyer_tensor_dim: 8, product_tensor_dim: 8, cross_features: 0, valid: true, problems: [] }, model_summary: {},
+      needs_rating: false, rating_columns: [], rating_column: "", epochs_override: null, batch_size_override: null, learning_rate_override: null,
+      choices: {}, defaults: {}, checks: [], estimate: {}, can_start: false, running: false, stage: "", progress: 0, status: "", message: "", result: {}, recent: [], metrics: null,
+    });
+    const cleanup = renderQuickTest({ model, el });
+    expect(el.textContent).toContain("100,836 rows");
+    cleanup();
+  });
+});
