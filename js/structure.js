@@ -136,6 +136,7 @@ export function renderModelStructure({ model, el, host }) {
         v.model_type !== "retrieval" ? tower("Rating Head", v.rating_head_layers || [], v.output_dim * 2) : null),
       h("p", { text: `Output: ${v.output_dim}D embedding${v.share_tower_weights ? " • Shared tower weights" : ""} • ${v.params_text} params` }),
       v.params_assumption ? h("p", { class: "tw-muted", text: `(${v.params_assumption})` }) : null,
+      (v.summary_rows || []).length ? summaryTable(v) : null,
       h("h4", { text: "Training Parameters" }),
       h("p", { text: `Optimizer: ${v.optimizer} @ ${v.learning_rate} • Batch: ${v.batch_size} • Epochs: ${v.epochs}${v.model_type === "multitask" ? ` • Loss weights: retrieval ${v.retrieval_weight}, ranking ${v.ranking_weight}` : ""}` }),
       h("h4", { text: "Generated Trainer Code" }),
@@ -207,6 +208,31 @@ export function renderModelStructure({ model, el, host }) {
     if (wizardCleanup) wizardCleanup();
     root.remove();
   };
+}
+
+/**
+ * The model.summary()-style table: layer, output shape, params, part by part.
+ * @param {any} v the viewing dict
+ */
+function summaryTable(v) {
+  /** @type {HTMLElement[]} */
+  const body = [];
+  let part = "";
+  for (const r of v.summary_rows) {
+    if (r.part !== part) {
+      part = r.part;
+      body.push(h("tr", { class: "tw-summary-part" }, h("th", { scope: "rowgroup", colSpan: 3, text: part })));
+    }
+    body.push(h("tr", null, h("td", { class: "tw-mono", text: r.layer }), h("td", { class: "tw-mono", text: r.shape }),
+      h("td", { class: "tw-num", text: r.params === null || r.params === undefined ? "?" : Number(r.params).toLocaleString("en-US") })));
+  }
+  return h("details", { class: "tw-model-summary" },
+    h("summary", { text: "Layers, output shapes and parameters (like Keras' model.summary())" }),
+    h("div", { class: "tw-table-scroll" },
+      h("table", { class: "tw-table" },
+        h("thead", null, h("tr", null, h("th", { scope: "col", text: "Layer" }), h("th", { scope: "col", text: "Output shape" }), h("th", { scope: "col", text: "Param #" }))),
+        h("tbody", null, body),
+        h("tfoot", null, h("tr", null, h("th", { scope: "row", colSpan: 2, text: "Total params" }), h("td", { class: "tw-num", text: v.params_text }))))));
 }
 
 /** @param {any[]} layers */

@@ -324,3 +324,24 @@ describe("12. cosmetics", () => {
     cleanup();
   });
 });
+
+describe("View's model summary", () => {
+  it("lists layer, output shape and params per part, '?' where a vocabulary is unknown", async () => {
+    const { renderModelStructure } = await import("../../js/structure.js");
+    const model = fakeModel({
+      _view: "model_structure", configs: [], feature_configs: [], feature_config_id: null, code: "", code_error: "", confirm_delete: {}, message: "", wizard: null,
+      viewing: { id: 1, name: "S", model_type: "retrieval", buyer_layers: [], product_layers: [], rating_head_layers: [], output_dim: 32, params_text: "≈2K",
+        summary_rows: [
+          { part: "Buyer tower", layer: "Embedding user_id", shape: "(None, 32)", params: null },
+          { part: "Buyer tower", layer: "Dense(32)", shape: "(None, 32)", params: 1056 },
+          { part: "Product tower", layer: "Dense(32)", shape: "(None, 32)", params: 1056 },
+        ] },
+    });
+    const cleanup = renderModelStructure({ model, el });
+    const table = el.querySelector(".tw-model-summary table");
+    const cells = [...table.querySelectorAll("tbody tr")].map((tr) => tr.textContent);
+    expect(cells).toEqual(["Buyer tower", "Embedding user_id(None, 32)?", "Dense(32)(None, 32)1,056", "Product tower", "Dense(32)(None, 32)1,056"]);
+    expect(table.querySelector("tfoot").textContent).toBe("Total params≈2K");
+    cleanup();
+  });
+});

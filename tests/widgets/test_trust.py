@@ -250,3 +250,20 @@ def test_config_cards_show_dropout_batch_norm_and_l2(store):
     store.model_configs.create(ModelConfig.from_preset("regularized", name="Reg"))
     card = ModelStructure(store).configs[0]
     assert card["buyer_extras"].startswith("+Dropout(") and card["buyer_extras"].endswith("+L2")
+
+
+def test_view_has_a_model_summary_table_that_adds_up_to_the_count(store, feature_config, sample_df):
+    """A model.summary()-style table in View (layer, output shape, params)."""
+    from towerwidgets.widgets import ModelStructure
+
+    mc = store.model_configs.create(
+        ModelConfig.from_preset("regularized", name="Reg", model_type="multitask")
+    )
+    ms = ModelStructure(store, data=sample_df)
+    view = ms.view(mc.id)
+    rows = view["summary_rows"]
+    assert rows[0]["part"] == "Buyer tower" and rows[-1]["layer"] == "Dense(1)"
+    assert any(r["layer"].startswith("Embedding ") and r["params"] for r in rows)
+    assert sum(r["params"] for r in rows) == view["params_total"]
+    without_data = ModelStructure(store).view(mc.id)["summary_rows"]
+    assert any(r["params"] is None for r in without_data)  # unknown vocabulary: '?'

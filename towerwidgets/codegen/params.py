@@ -216,3 +216,58 @@ def count_params(
         "assumption": assumption,
         "text": params_text(total, exact),
     }
+
+
+def summary_rows(
+    model_config: Any, feature_config: Any = None, vocabulary_sizes: dict[str, int] | None = None
+) -> list[dict[str, Any]]:
+    """A ``model.summary()``-style table of the generated model: one row per layer with
+    its output shape and parameters (``None`` where a vocabulary is not known yet), part
+    by part (buyer tower, product tower, rating head). Sums to ``count_params``."""
+    sizes = dict(vocabulary_sizes or {})
+    rows: list[dict[str, Any]] = []
+
+    def row(part: str, layer: str, width: int | None, params: int | None) -> None:
+        shape = f"(None, {width})" if width is not None else "(None, ?)"
+        rows.append({"part": part, "layer": layer, "shape": shape, "params": params})
+
+    def stack(part: str, layers: Any, width: int, shared: bool = False) -> int:
+        for layer in layers:
+            one = stack_params([layer], width)
+            width = one.width
+            if layer.type == "dense":
+                name = f"Dense({layer.units})"
+            elif layer.type == "dropout":
+                name = f"Dropout({layer.rate:g})"
+            else:
+                name = "BatchNormalization"
+            row(part, name + (" (shared)" if shared else ""), width, 0 if shared else one.total)
+        return width
+
+    plan = build_plan(feature_config) if feature_config is not None else None
+    outputs = {}
+    for tower in ("buyer", "product"):
+        part = f"{tower.capitalize()} tower"
+        if plan is None:
+            width = ASSUMED_INPUT_DIM
+            row(part, f"features (assumed {width})", width, 0)
+        else:
+            for f in plan.tower(tower):
+                if f.kind == "embedding":
+                    size = _vocabulary_size(f, sizes)
+                    params = None if size is None else (size + NUM_OOV_BUCKETS) * f.embedding_dim
+                    row(part, f"Embedding {f.key}", f.embedding_dim, params)
+                elif f.kind in ("bucketize", "cross"):
+                    row(
+                        part, f"Embedding {f.key}", f.embedding_dim, f.num_buckets * f.embedding_dim
+                    )
+            width = plan.tensor_dim(tower)
+            row(part, "Concatenate features", width, 0)
+        layers = getattr(model_config, f"{tower}_tower_layers")
+        shared = tower == "product" and model_config.share_tower_weights
+        outputs[tower] = stack(part, layers, width, shared)
+    if model_config.model_type in ("ranking", "multitask"):
+        width = outputs["buyer"] + outputs["product"]
+        row("Rating head", "Concatenate embeddings", width, 0)
+        stack("Rating head", model_config.rating_head_layers, width)
+    return rows

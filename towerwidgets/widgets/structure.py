@@ -6,7 +6,7 @@ from typing import Any, ClassVar
 
 import traitlets
 
-from towerwidgets.codegen.params import count_params, vocabulary_sizes
+from towerwidgets.codegen.params import count_params, summary_rows, vocabulary_sizes
 from towerwidgets.config.model_config import MODEL_TYPE_LABELS, OPTIMIZER_LABELS
 from towerwidgets.widgets._base import StoreWatching, TowerWidget, child_trait
 from towerwidgets.widgets._format import format_number, relative_time
@@ -82,6 +82,8 @@ def config_view(cfg: Any, feature_config: Any = None, data: Any = None) -> dict[
         "product_input_dim": dims[1],
         "params_text": counts["text"],
         "params_assumption": counts["assumption"],
+        "params_total": counts["total"],
+        "summary_rows": summary_rows(cfg, feature_config, sizes),
         "tower_params": {
             part: counts[part]["text"] for part in ("buyer", "product", "rating_head")
         },
