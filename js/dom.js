@@ -56,23 +56,26 @@ function append(el, children) {
 
 /**
  * Rebuild `root`'s children with `build()` while keeping keyboard focus: the element with
- * the same `data-key` gets focus (and its text selection) back after the rebuild.
+ * the same `data-key` gets focus (and its text selection) back after the rebuild. `after`
+ * runs once the new children are in place (at once, or after a deferred rebuild).
  * @param {HTMLElement} root
  * @param {() => (Node|null|false|undefined)[]} build
+ * @param {() => void} [after]
  */
-export function rebuild(root, build) {
+export function rebuild(root, build, after) {
   // A control is never rebuilt under the pointer: between pointerdown and the click that
   // follows it, a rebuild of the subtree holding the pressed element waits (the last one
   // wins), otherwise the element under the pointer is replaced and the click is lost.
   watchPointer(root.ownerDocument);
-  if (pressed && root.contains(pressed)) { deferred.set(root, build); return; }
+  if (pressed && root.contains(pressed)) { deferred.set(root, { build, after }); return; }
   deferred.delete(root);
   rebuildNow(root, build);
+  if (after) after();
 }
 
 /** @type {Element|null} the element a pointer is pressed on (until its click has run) */
 let pressed = null;
-/** @type {Map<HTMLElement, () => (Node|null|false|undefined)[]>} */
+/** @type {Map<HTMLElement, {build: () => (Node|null|false|undefined)[], after?: () => void}>} */
 const deferred = new Map();
 /** @type {WeakSet<Document>} */
 const watched = new WeakSet();
@@ -97,7 +100,11 @@ function watchPointer(doc) {
       pressed = null;
       const jobs = [...deferred.entries()];
       deferred.clear();
-      for (const [root, build] of jobs) if (root.isConnected) rebuildNow(root, build);
+      for (const [root, { build, after }] of jobs) {
+        if (!root.isConnected) continue;
+        rebuildNow(root, build);
+        if (after) after();
+      }
     }, 0);
   };
   doc.addEventListener("pointerup", release, true);

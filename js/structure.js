@@ -106,13 +106,12 @@ export function renderModelStructure({ model, el, host }) {
       h("div", { class: "tw-actions" }, cancel,
         h("button", { type: "button", class: "tw-btn tw-btn-danger", "data-key": "confirm-delete", text: "Delete", onclick: () => command(model, "confirm_delete") })));
     box.addEventListener("keydown", (e) => { if (/** @type {KeyboardEvent} */ (e).key === "Escape") { e.preventDefault(); command(model, "cancel_delete"); } });
-    rebuild(confirmBox, () => [box]);
-    cancel.focus();
+    rebuild(confirmBox, () => [box], () => cancel.focus());
   }
 
   function drawView() {
     const v = model.get("viewing") || {};
-    if (!v.id) { rebuild(viewBox, () => []); syncModal(); return; }
+    if (!v.id) { rebuild(viewBox, () => [], syncModal); return; }
     const titleId = uid("tw-view");
     const fcs = model.get("feature_configs") || [];
     const selId = uid("tw-fc-select");
@@ -162,9 +161,10 @@ export function renderModelStructure({ model, el, host }) {
       code ? highlight(code) : (!codeError ? h("p", { class: "tw-muted", text: fcs.length ? "Select a Feature Config to preview the generated trainer code." : "No Feature Configs in the store yet: create one to preview the generated code." }) : null));
     panel.addEventListener("keydown", (e) => { if (/** @type {KeyboardEvent} */ (e).key === "Escape") { e.preventDefault(); command(model, "close_view"); } });
     const hadFocus = viewBox.contains(document.activeElement);
-    rebuild(viewBox, () => [panel]);
-    syncModal();
-    if (!hadFocus && lastFocus.startsWith("view:")) { panel.focus(); lastFocus = ""; }
+    rebuild(viewBox, () => [panel], () => {
+      syncModal();
+      if (!hadFocus && lastFocus.startsWith("view:")) { panel.focus(); lastFocus = ""; }
+    });
   }
 
   /** Copy the generated code; say whether it worked (the clipboard may be refused). @param {string} code */

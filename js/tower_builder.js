@@ -66,8 +66,9 @@ export function renderTowerBuilder({ model, el, showErrors = true }) {
   const send = (/** @type {string} */ kind, /** @type {Record<string, any>} */ payload = {}) => command(model, kind, payload);
 
   let shownNotice = "";
-  const draw = () => {
-    rebuild(root, build);
+  const draw = () => rebuild(root, build, afterDraw);
+  // Focus and scrolling once the blocks are in place (a rebuild may wait for a click).
+  const afterDraw = () => {
     const notice = model.get("notice") || "";
     if (notice && notice !== shownNotice) {
       const line = /** @type {HTMLElement|null} */ (root.querySelector(".tw-notice"));

@@ -412,12 +412,14 @@ export function renderWizard({ model, el }) {
     flushText();
     if (JSON.stringify(model.get("config_data") || {}) === initial) { send("cancel"); return; }
     confirmingCancel = true;
-    drawFooter();
-    const keep = /** @type {HTMLElement|null} */ (footer.querySelector('[data-key="keep-editing"]'));
-    if (keep) keep.focus();
+    drawFooter(() => {
+      const keep = /** @type {HTMLElement|null} */ (footer.querySelector('[data-key="keep-editing"]'));
+      if (keep) keep.focus();
+    });
   };
 
-  function drawFooter() {
+  /** @param {() => void} [after] runs once the footer is in place */
+  function drawFooter(after) {
     const step = model.get("step");
     if (model.get("closed")) { rebuild(footer, () => []); return; }
     if (confirmingCancel) {
@@ -425,7 +427,7 @@ export function renderWizard({ model, el }) {
         h("p", { class: "tw-confirm-title", role: "alert", text: "Discard your changes to this configuration?" }),
         h("button", { type: "button", class: "tw-btn", "data-key": "keep-editing", text: "Keep editing", onclick: () => { confirmingCancel = false; drawFooter(); } }),
         h("button", { type: "button", class: "tw-btn tw-btn-danger", "data-key": "discard", text: "Discard changes", onclick: () => { confirmingCancel = false; send("cancel"); } }),
-      ]);
+      ], after);
       return;
     }
     rebuild(footer, () => [

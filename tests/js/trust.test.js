@@ -78,6 +78,23 @@ describe("1. no click is lost to a rebuild under the pointer", () => {
   });
 });
 
+describe("1b. a rebuild that waited for the click still does what follows it", () => {
+  it("the add-layer menu opened by a pointer click gets focus, and Escape closes it", async () => {
+    const model = fakeModel(builderState());
+    const cleanup = renderTowerBuilder({ model, el });
+    const add = el.querySelector('[data-key="add:buyer"]');
+    pointer(add, "pointerdown");
+    pointer(add, "pointerup");
+    add.click();
+    await tick();
+    expect(document.activeElement.dataset.key).toBe("menu:buyer:0");
+    document.activeElement.dispatchEvent(new KeyboardEvent("keydown", { key: "Escape", bubbles: true }));
+    expect(el.querySelector(".tw-menu")).toBeNull();
+    expect(document.activeElement.dataset.key).toBe("add:buyer");
+    cleanup();
+  });
+});
+
 describe("2. a refused value is said next to its field and never applied", () => {
   /** @param {string} typed */
   function typeUnits(typed) {
