@@ -143,8 +143,8 @@ export function renderQuickTest({ model, el, host }) {
           disabled: !model.get("can_start") || running, "aria-disabled": !model.get("can_start") || running ? "true" : "false",
           onclick: () => command(model, "start"),
         })),
-      // Progress belongs to the run in progress; a finished test's box says how it ended.
-      running || (status && !result.id) ? h("div", { class: "tw-progress-wrap" },
+      // Python clears status/stage/progress when another test's results are opened.
+      running || status ? h("div", { class: "tw-progress-wrap" },
         h("div", { class: "tw-progress-label", text: `${status ? `${capital(status)}` : ""}${stage ? ` • Stage: ${stage}` : ""} • ${progress}%` }),
         h("div", { class: "tw-progress", role: "progressbar", "aria-valuemin": "0", "aria-valuemax": "100", "aria-valuenow": String(progress), "aria-label": "Quick test progress" },
           h("div", { class: "tw-progress-bar", style: { width: `${Math.max(0, Math.min(100, progress))}%` } }))) : null,

@@ -642,17 +642,6 @@ describe("QuickTestPanel", () => {
     expect(model.listenerCount()).toBe(0);
     expect(table.listenerCount()).toBe(0);
   });
-  it("a finished test's result box is not topped by the last run's progress (issue 14 item 3)", () => {
-    const model = fakeModel(quickState({ status: "cancelled", stage: "train", progress: 30 }));
-    const cleanup = renderQuickTest({ model, el });
-    expect(el.querySelector(".tw-progress-label").textContent).toBe("Cancelled • Stage: train • 30%");
-    model.update({ result: { id: 9, title: "Rich v2 + Standard", status: "completed", status_label: "✓ Completed", ago: "2h ago", recall_at_100: "47.3%", loss: "0.38", rmse: null, duration: "24s", model_type: "retrieval" } });
-    expect(el.querySelector(".tw-progress-label")).toBeNull();
-    expect(el.querySelector(".tw-result").textContent).toContain("✓ Completed");
-    model.update({ running: true, status: "running", result: {} });
-    expect(el.querySelector(".tw-progress-label")).toBeTruthy();
-    cleanup();
-  });
 });
 
 describe("ModelingPage and the entry point", () => {
