@@ -119,7 +119,7 @@ export function renderMetricsTable({ model, el }) {
       }))) : null;
     return [
       title ? h("div", { class: "tw-metrics-title", text: title }) : null,
-      h("div", { class: "tw-table-scroll" },
+      h("div", { class: "tw-table-scroll", tabindex: "0", role: "region", "aria-label": `${title || "Metrics per epoch"} (scrolls)` },
         h("table", { class: "tw-table", "aria-label": title || "Metrics per epoch" },
           h("thead", null, head, sparks),
           h("tbody", null, body),

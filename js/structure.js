@@ -228,7 +228,7 @@ function summaryTable(v) {
   }
   return h("details", { class: "tw-model-summary" },
     h("summary", { text: "Layers, output shapes and parameters (like Keras' model.summary())" }),
-    h("div", { class: "tw-table-scroll" },
+    h("div", { class: "tw-table-scroll", tabindex: "0", role: "region", "aria-label": "Model summary (scrolls)" },
       h("table", { class: "tw-table" },
         h("thead", null, h("tr", null, h("th", { scope: "col", text: "Layer" }), h("th", { scope: "col", text: "Output shape" }), h("th", { scope: "col", text: "Param #" }))),
         h("tbody", null, body),
