@@ -6,16 +6,22 @@ PY := $(VENV)/bin/python
 BIN := $(VENV)/bin
 RUNTIME_STAMP := $(VENV)/.runtime-installed
 TEST_STAMP := $(VENV)/.test-installed
+# The TFX lane's own environment (tfx 1.16 needs Python 3.10; see towerwidgets/pipeline/).
+TFX_VENV ?= .venv-tfx
+TFX_STAMP := $(TFX_VENV)/.installed
+TFX_REQUIREMENTS := towerwidgets/pipeline/image/requirements.txt
+TFX_BASE_PYTHON ?= $(shell p="$$(pyenv root 2>/dev/null)/versions/3.10.13/bin/python3.10"; \
+	if [ -x "$$p" ]; then echo "$$p"; else command -v python3.10; fi)
 export TF_CPP_MIN_LOG_LEVEL ?= 2
 export PIP_DISABLE_PIP_VERSION_CHECK := 1
 
 
-.PHONY: bench screenshots demo test install install-test js-build lint format pytest js-test notebooks e2e chromium clean dev
+.PHONY: bench screenshots demo test install install-test tfx-env js-build lint format pytest js-test notebooks e2e chromium clean dev
 
 demo: $(RUNTIME_STAMP)  ## create .venv, install, run a quick test on the built-in sample
 	$(BIN)/towerwidgets demo
 
-test: $(TEST_STAMP) chromium  ## every lane: ruff, JS tests, pytest, notebooks, browser
+test: $(TEST_STAMP) $(TFX_STAMP) chromium  ## every lane: ruff, JS tests, pytest, notebooks, browser
 	$(MAKE) js-build
 	$(MAKE) lint
 	$(MAKE) js-test
@@ -44,6 +50,20 @@ $(RUNTIME_STAMP): $(VENV)/bin/python pyproject.toml package.json
 
 $(TEST_STAMP): $(RUNTIME_STAMP)
 	$(PY) -m pip install --quiet -e ".[test]"
+	touch $@
+
+# tfx 1.16 on Python 3.10, from the pinned set that the pipeline image installs too. uv
+# installs the ~3 GB set in about a minute (pip's resolver backtracks for a long time).
+tfx-env: $(TFX_STAMP)  ## the TFX environment (.venv-tfx) for local pipeline runs and compiling
+
+$(TFX_STAMP): $(TFX_REQUIREMENTS) $(VENV)/bin/python
+	@if [ -z "$(TFX_BASE_PYTHON)" ]; then \
+		echo "error: the TFX lane needs Python 3.10 (tfx 1.16); set TFX_BASE_PYTHON=/path/to/python3.10" >&2; \
+		exit 1; fi
+	$(PY) -m pip install --quiet "uv>=0.4,<1"
+	rm -rf $(TFX_VENV)
+	$(BIN)/uv venv --quiet --seed --python "$(TFX_BASE_PYTHON)" $(TFX_VENV)
+	$(BIN)/uv pip install --quiet --python $(TFX_VENV)/bin/python -r $(TFX_REQUIREMENTS)
 	touch $@
 
 # Debian's Chromium for the browser tests (Playwright cannot download one here), and an
@@ -91,4 +111,4 @@ dev:  ## rebuild the bundle on change; use with ANYWIDGET_HMR=1 in the kernel
 	npm run dev
 
 clean:
-	rm -rf $(VENV) node_modules towerwidgets/static dist build .pytest_cache
+	rm -rf $(VENV) $(TFX_VENV) node_modules towerwidgets/static dist build .pytest_cache

@@ -7,7 +7,7 @@ export const QUICK_TEST_TRAITS = [
   "feature_configs", "model_configs", "feature_config_id", "model_config_id", "feature_summary", "model_summary",
   "needs_rating", "rating_columns", "rating_column", "epochs_override", "batch_size_override", "learning_rate_override",
   "choices", "defaults", "checks", "estimate", "vertex_machine", "can_start", "running", "stage", "progress", "status",
-  "message", "result", "recent", "metrics",
+  "message", "result", "recent", "metrics", "run_on", "vertex_settings",
 ];
 
 /** @param {{model: import("./dom.js").AnyModel, el: HTMLElement, host?: any}} props */
@@ -104,6 +104,7 @@ export function renderQuickTest({ model, el, host }) {
         override("epochs_override", "Epochs", choices.epochs || [], String),
         override("batch_size_override", "Batch Size", choices.batch_size || [], String),
         override("learning_rate_override", "Learning Rate", choices.learning_rate || [], g)),
+      runOn(),
       band("Validation & Estimate"),
       h("div", { class: "tw-box tw-checks", "aria-label": "Validation" },
         h("ul", { class: "tw-plain" }, checks.map((/** @type {any} */ c) => h("li", { class: c.ok ? "tw-ok" : "tw-bad", text: `${c.ok ? "✓" : "✗"} ${c.label}: ${c.text}` }))),
@@ -127,6 +128,35 @@ export function renderQuickTest({ model, el, host }) {
       }, machines.map((m) => h("option", { value: m, text: m, selected: m === (model.get("vertex_machine") || vertex.machine) }))),
       h("span", { class: "tw-muted", text: ` ${vertex.duration} • ${vertex.cost} (startup included)` }));
   }
+
+  /** "Run on: This machine | Vertex AI", with where on Vertex AI (no secrets: ADC signs in). */
+  function runOn() {
+    const where = model.get("run_on") || "local";
+    const vs = model.get("vertex_settings") || {};
+    const group = uid("tw-runon");
+    /** @param {string} value @param {string} text */
+    const radio = (value, text) => h("label", { class: "tw-radio" },
+      h("input", { type: "radio", name: group, checked: where === value, "data-key": `run_on:${value}`, onchange: () => set("run_on", value) }), ` ${text}`);
+    /** @param {string} key @param {string} label @param {string} placeholder */
+    const field = (key, label, placeholder) => {
+      const id = uid("tw-vx");
+      return h("div", { class: "tw-field" },
+        h("label", { for: id, class: "tw-field-label", text: label }),
+        h("input", {
+          id, type: "text", class: "tw-input", value: vs[key] || "", placeholder, "data-key": `vertex:${key}`,
+          onchange: (/** @type {Event} */ e) => set("vertex_settings", { ...(model.get("vertex_settings") || {}), [key]: /** @type {HTMLInputElement} */ (e.target).value.trim() }),
+        }));
+    };
+    return h("div", { class: "tw-run-on" },
+      h("div", { class: "tw-radios", role: "radiogroup", "aria-label": "Run on" }, h("span", { text: "Run on:" }), radio("local", "This machine"), radio("vertex", "Vertex AI")),
+      where === "vertex" ? h("div", { class: "tw-three" },
+        field("project", "Project", "my-project"), field("region", "Region", "us-central1"), field("bucket", "Bucket", "gs://my-bucket/towerwidgets")) : null);
+  }
+
+  /** @param {any} r */
+  const consoleLink = (r) => (r.console_url
+    ? h("a", { href: r.console_url, target: "_blank", rel: "noopener noreferrer", "data-key": `console:${r.id}`, text: "Open in the Vertex AI console ↗" })
+    : null);
 
   function drawRun() {
     const running = !!model.get("running");
@@ -153,6 +183,7 @@ export function renderQuickTest({ model, el, host }) {
         h("div", { class: "tw-card-head" }, h("strong", { text: result.title }), h("span", { text: `${result.status_label}  ${result.ago}` })),
         result.settings ? h("p", { class: "tw-muted tw-run-settings", text: result.settings }) : null,
         h("p", { text: resultLine(result) }),
+        consoleLink(result),
         result.error ? h("p", { class: "tw-bad", text: `Error${result.error_stage ? ` in ${result.error_stage}` : ""}: ${result.error}` }) : null,
         (result.baseline_notes || []).map((/** @type {string} */ w) => h("p", { class: "tw-warn tw-baseline-note", text: `⚠ ${w}` })),
         (result.warnings || []).map((/** @type {string} */ w) => h("p", { class: "tw-warn", text: `⚠ ${w}` }))) : null,
@@ -167,7 +198,7 @@ export function renderQuickTest({ model, el, host }) {
         h("div", { class: "tw-card-head" }, h("strong", { text: r.title }), h("span", { class: `tw-status-${r.status}`, text: `${r.status_label}  ${r.ago}` })),
         r.settings ? h("p", { class: "tw-muted tw-run-settings", text: r.settings }) : null,
         h("p", { text: resultLine(r) }),
-        h("div", { class: "tw-actions tw-right" }, h("button", {
+        h("div", { class: "tw-actions tw-right" }, consoleLink(r), h("button", {
           type: "button", class: "tw-btn tw-btn-small", "data-key": `results:${r.id}`, "aria-label": `View results of ${r.title}`, text: "View Results",
           onclick: () => command(model, "view_results", { test_id: r.id }),
         }))))) : h("p", { class: "tw-muted", text: "No quick tests yet." }),
@@ -187,7 +218,7 @@ export function renderQuickTest({ model, el, host }) {
   const offs = [
     listen(model, ["feature_configs", "model_configs", "feature_config_id", "model_config_id", "feature_summary", "model_summary",
       "needs_rating", "rating_columns", "rating_column", "epochs_override", "batch_size_override", "learning_rate_override",
-      "choices", "defaults", "checks", "estimate", "vertex_machine"], drawTop),
+      "choices", "defaults", "checks", "estimate", "vertex_machine", "run_on", "vertex_settings"], drawTop),
     listen(model, ["can_start", "running", "stage", "progress", "status", "message", "result"], drawRun),
     listen(model, ["recent"], drawRecent),
     listen(model, ["metrics"], () => { mountMetrics(); }),

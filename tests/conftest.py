@@ -48,3 +48,19 @@ def _isolated_default_store(tmp_path, monkeypatch, _session_home):
     never in the checkout's ./.towerwidgets."""
     monkeypatch.setenv("TOWERWIDGETS_STORE", str(tmp_path / "default-store.db"))
     monkeypatch.setenv("TOWERWIDGETS_HOME", str(_session_home))
+
+
+def pytest_terminal_summary(terminalreporter):
+    """Figures tests report for people to read (e.g. the TFX run beside the quick test),
+    also from xdist workers (they travel as user_properties)."""
+    lines = [
+        value
+        for reports in terminalreporter.stats.values()
+        for report in reports
+        for key, value in getattr(report, "user_properties", [])
+        if key == "tfx_vs_quicktest" and getattr(report, "when", "") == "call"
+    ]
+    if lines:
+        terminalreporter.section("TFX run vs quick test (same data, split and seed)")
+        for line in lines:
+            terminalreporter.line(line)

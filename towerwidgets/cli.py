@@ -182,9 +182,20 @@ def _run_and_show(
     from towerwidgets.runner.console import run_with_live_table
     from towerwidgets.runner.estimates import estimate_quick_test
 
+    backend = None
+    if getattr(args, "backend", "local") == "vertex":
+        from towerwidgets.runner.vertex_cli import backend_from_args
+
+        backend = backend_from_args(args)
     rows = len(data) if hasattr(data, "__len__") and not isinstance(data, str) else None
     estimate = estimate_quick_test(
-        features, model, n_rows=rows, epochs=args.epochs, batch_size=args.batch_size
+        features,
+        model,
+        n_rows=rows,
+        epochs=args.epochs,
+        batch_size=args.batch_size,
+        machine=backend.machine if backend is not None else "local",
+        dataflow=bool(getattr(backend, "dataflow", False)),
     )
     print(f"Feature config #{features.id}: {features}")
     print(
@@ -202,37 +213,41 @@ def _run_and_show(
         learning_rate=args.learning_rate,
         store=store,
         seed=args.seed,
+        backend=backend,
     )
     title = f"Quick test #{handle.id}: {features.name} + {model.name}"
     record = run_with_live_table(handle, title, model.model_type)
     return 0 if record.status == "completed" else 1
 
 
+def sample_feature_config() -> Any:
+    """The FeatureConfig of the built-in sample (the demo's and the pipeline's)."""
+    from towerwidgets.config import Feature, FeatureConfig
+
+    return FeatureConfig(
+        name="Sample features",
+        description="towerwidgets.datasets.sample(): buyers, products, categories, prices",
+        buyer_id_column="buyer_id",
+        product_id_column="product_id",
+        buyer_features=[
+            Feature(column="buyer_id", embedding_dim=32),
+            Feature(column="buyer_region", embedding_dim=4),
+        ],
+        product_features=[
+            Feature(column="product_id", embedding_dim=32),
+            Feature(column="category", embedding_dim=8),
+            Feature(column="price", transform="normalize"),
+        ],
+    )
+
+
 def cmd_demo(args: argparse.Namespace) -> int:
     """A retrieval quick test on the built-in synthetic sample with the Standard preset."""
-    from towerwidgets.config import Feature, FeatureConfig
     from towerwidgets.datasets import sample
 
     store = _store(args)
     data = sample(seed=args.seed)
-    features = _find_or_create(
-        store.feature_configs,
-        FeatureConfig(
-            name="Sample features",
-            description="towerwidgets.datasets.sample(): buyers, products, categories, prices",
-            buyer_id_column="buyer_id",
-            product_id_column="product_id",
-            buyer_features=[
-                Feature(column="buyer_id", embedding_dim=32),
-                Feature(column="buyer_region", embedding_dim=4),
-            ],
-            product_features=[
-                Feature(column="product_id", embedding_dim=32),
-                Feature(column="category", embedding_dim=8),
-                Feature(column="price", transform="normalize"),
-            ],
-        ),
-    )
+    features = _find_or_create(store.feature_configs, sample_feature_config())
     model = _find_or_create(
         store.model_configs, ModelConfig.from_preset("standard", name="Standard Retrieval (demo)")
     )
@@ -309,7 +324,16 @@ def _add_quicktest_parsers(sub: Any) -> None:
     )
     quick.add_argument("--rating-column", default=None, metavar="C")
     quick.add_argument("--name", default=None, help="name of the stored feature config")
+    quick.add_argument(
+        "--backend",
+        default="local",
+        choices=("local", "vertex"),
+        help="where to run: this machine, or Vertex AI Pipelines (the options below)",
+    )
     _add_run_options(quick)
+    from towerwidgets.runner.vertex_cli import add_vertex_options
+
+    add_vertex_options(quick)
     quick.set_defaults(func=cmd_quicktest)
 
 
@@ -335,6 +359,10 @@ def build_parser() -> argparse.ArgumentParser:
     _add_config_parsers(sub)
     _add_codegen_parser(sub)
     _add_quicktest_parsers(sub)
+    from towerwidgets.pipeline.cli import add_pipeline_parsers
+    from towerwidgets.runner.vertex_cli import add_submit_parser
+
+    add_submit_parser(add_pipeline_parsers(sub))  # pipeline submit (Vertex AI)
     return parser
 
 

@@ -46,6 +46,7 @@ def test_the_promised_notebooks_exist():
         "01_quickstart.ipynb",
         "02_retrieval_ranking_multitask.ipynb",
         "03_export_and_serve.ipynb",
+        "04_tfx_pipeline.ipynb",
     } <= names
     assert REGRESSIONS, "notebooks/regression/ holds no notebook"
     assert (REGRESSION / "sanitize.cfg").is_file()

@@ -73,6 +73,7 @@ class QuickTest(StoredModel):
     # status tracking
     status: Status = "pending"
     vertex_pipeline_id: str = ""
+    vertex_console_url: str = ""
     current_stage: str = ""
     progress_percent: int = Field(default=0, ge=0, le=100)
     stage_history: list[dict[str, Any]] = Field(default_factory=list)

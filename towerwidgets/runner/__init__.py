@@ -17,7 +17,9 @@ _LAZY: dict[str, str] = {
     "start_quick_test": "towerwidgets.runner.api",
     "QuickTestHandle": "towerwidgets.runner.api",
     "LocalBackend": "towerwidgets.runner.backends",
-    "VertexBackend": "towerwidgets.runner.backends",
+    "VertexBackend": "towerwidgets.runner.vertex",
+    "VertexSettings": "towerwidgets.runner.vertex",
+    "reattach_quick_test": "towerwidgets.runner.vertex",
     "Backend": "towerwidgets.runner.backends",
     "QuickTestEvent": "towerwidgets.runner.events",
 }

@@ -23,13 +23,20 @@ from typing import Any
 from towerwidgets.runner.estimates import estimate_quick_test
 from towerwidgets.runner.events import QuickTestEvent, stage_percent
 from towerwidgets.runner.prepare import (
+    PreparedData,
     QuickTestInputError,
     load_data,
     prepare_data,
     validate_inputs,
 )
 
-__all__ = ["QuickTestHandle", "run_quick_test", "start_quick_test", "towerwidgets_home"]
+__all__ = [
+    "QuickTestHandle",
+    "attach_quick_test",
+    "run_quick_test",
+    "start_quick_test",
+    "towerwidgets_home",
+]
 
 COLLAPSE_WARNING_THRESHOLD = 0.5
 STORE_PROGRESS_INTERVAL = 1.0
@@ -56,6 +63,18 @@ def _coerce_config(value: Any, cls: type, repository: Any, what: str) -> Any:
     raise TypeError(
         f"{what} must be a {cls.__name__}, a dict or a stored id, not {type(value).__name__}"
     )
+
+
+def _remote_source(data: Any, backend: Any) -> str:
+    """A ``gs://`` or ``bq://`` source, which only a pipeline backend reads; else ""."""
+    if not isinstance(data, str) or not data.startswith(("gs://", "bq://")):
+        return ""
+    if not getattr(backend, "reads_remote_data", False):
+        raise QuickTestInputError(
+            f"{data!r} is read by the TFX pipeline on Vertex AI, not on this machine: pass "
+            "backend=VertexBackend(...), or give a local file or DataFrame"
+        )
+    return data
 
 
 def _short(error: BaseException) -> str:
@@ -265,6 +284,8 @@ class QuickTestHandle:
                     rec.export_path = str(metrics["export_path"])
                 if metrics.get("vertex_pipeline_id"):
                     rec.vertex_pipeline_id = str(metrics["vertex_pipeline_id"])
+                if metrics.get("vertex_console_url"):
+                    rec.vertex_console_url = str(metrics["vertex_console_url"])
                 self._save()
         if kind == "warning":
             self._warn(event.message)
@@ -342,7 +363,7 @@ class QuickTestHandle:
             self.facts["traceback"] = traceback.format_exc()
         finally:
             if job.get("cleanup", True):
-                for name in ("train", "eval", "candidates"):
+                for name in ("train", "eval", "candidates", "source"):
                     with contextlib.suppress(OSError):
                         (self.run_dir / f"{name}.parquet").unlink()
 
@@ -354,8 +375,9 @@ class QuickTestHandle:
             self._save()
         self._set_stage("validate")
         fc, mc, rating_column = job["feature_config"], job["model_config"], job["rating_column"]
-        df = load_data(job["data"])
-        warnings = validate_inputs(fc, mc, df, rating_column)
+        remote = _remote_source(job["data"], self.backend)
+        df = None if remote else load_data(job["data"])
+        warnings = [] if remote else validate_inputs(fc, mc, df, rating_column)
         code = job["code"]
         if code is None:
             from towerwidgets.codegen import generate_trainer_code
@@ -377,19 +399,34 @@ class QuickTestHandle:
             rec.trainer_code = trainer_code
         for message in warnings:
             self._warn(message)
+        check = getattr(self.backend, "check", None)
+        if check is not None:  # a remote backend says what is missing before any upload
+            check()
         if self._cancel_requested:
             return self._finish("cancelled")
 
-        self._set_stage("prepare data")
-        prepared = prepare_data(
-            df,
-            fc,
-            transform_code,
-            self.run_dir,
-            seed=rec.seed,
-            split=job["split"],
-            cache_dir=job["cache_dir"],
-        )
+        if remote:  # the pipeline reads (and splits) it: nothing to prepare here
+            prepared = PreparedData(
+                paths={"source": remote},
+                fingerprint="",
+                cache_key="",
+                split={"kind": "pipeline", "source": remote, "candidates": None},
+                vocabulary_stats={},
+            )
+        else:
+            self._set_stage("prepare data")
+            prepared = prepare_data(
+                df,
+                fc,
+                transform_code,
+                self.run_dir,
+                seed=rec.seed,
+                split=job["split"],
+                # A remote backend needs the splits themselves, not a local cache hit.
+                cache_dir=job["cache_dir"]
+                if getattr(self.backend, "uses_local_cache", True)
+                else None,
+            )
         with self._record_lock:
             rec.split = prepared.split
             rec.data_fingerprint = prepared.fingerprint
@@ -402,6 +439,7 @@ class QuickTestHandle:
                 batch_size=rec.get_effective_batch_size(),
                 machine=self.backend.machine,
                 transform_cached=prepared.cached,
+                dataflow=bool(getattr(self.backend, "dataflow", False)),
                 n_candidates=prepared.split["candidates"],
             )
             rec.estimated_duration_seconds = round(estimate.seconds)
@@ -412,6 +450,12 @@ class QuickTestHandle:
         if self._cancel_requested:
             return self._finish("cancelled")
 
+        source_data = ""
+        if df is not None and getattr(self.backend, "wants_source_data", False):
+            # A pipeline compiler splits the very same rows again, the way prepare_data did.
+            with contextlib.suppress(Exception):  # else the backend uses the splits
+                df.to_parquet(self.run_dir / "source.parquet", index=False)
+                source_data = str(self.run_dir / "source.parquet")
         transform_path = self.run_dir / "transform_module.py"
         trainer_path = self.run_dir / "trainer_module.py"
         transform_path.write_text(transform_code)
@@ -433,6 +477,14 @@ class QuickTestHandle:
             "custom_config": {k: v for k, v in custom_config.items() if v is not None},
             "serving_model_dir": str(self.run_dir / "model"),
             "progress_interval": job["progress_interval"],
+            # what a pipeline backend compiles from (the local worker reads the modules)
+            "feature_config": fc.to_dict(),
+            "model_config": mc.to_dict(),
+            "feature_config_id": fc.id,
+            "model_config_id": mc.id,
+            "rating_column": rating_column or "",
+            "source_data": source_data,
+            "split": job["split"],
         }
         job_path = self.run_dir / "job.json"
         job_path.write_text(json.dumps(worker_job, indent=2))
@@ -440,6 +492,8 @@ class QuickTestHandle:
             return self._finish("cancelled")
         try:
             self._run = self.backend.submit(worker_job, job_path, self._on_worker_event)
+        except QuickTestInputError:
+            raise  # the backend's own message says what to do
         except Exception as error:
             raise QuickTestInputError(
                 f"Could not start the worker: {_short(error)}", stage="transform"
@@ -450,14 +504,20 @@ class QuickTestHandle:
                 self._save()
         if self._cancel_requested:
             self._run.cancel()
+        self._follow_run()
 
+    def _follow_run(self) -> None:
+        """Wait for the backend's run and end the record as it says."""
+        rec = self.record
         code_ = None
         while code_ is None:
             code_ = self._run.wait(STORE_POLL_INTERVAL)
             if code_ is None and not self._cancel_requested and self._check_store_cancel():
                 self._cancel_requested = True
                 self._run.cancel()
-        if self._cancel_requested or self._check_store_cancel():
+        # A remote job may also be cancelled from its own console.
+        cancelled_remotely = getattr(self._run, "ended_cancelled", False) is True
+        if self._cancel_requested or cancelled_remotely or self._check_store_cancel():
             return self._finish("cancelled")
         if self._worker_error is not None:
             err = self._worker_error
@@ -514,7 +574,13 @@ def start_quick_test(
     estimate = None
     with contextlib.suppress(Exception):
         estimate = estimate_quick_test(
-            fc, mc, n_rows=n_rows, epochs=epochs, batch_size=batch_size, machine=backend.machine
+            fc,
+            mc,
+            n_rows=n_rows,
+            epochs=epochs,
+            batch_size=batch_size,
+            machine=backend.machine,
+            dataflow=bool(getattr(backend, "dataflow", False)),
         )
     record = QuickTest(
         feature_config_id=fc.id,
@@ -551,6 +617,44 @@ def start_quick_test(
     handle._thread = threading.Thread(
         target=handle._execute, args=(job,), name=f"tw-quicktest-{record.id}", daemon=True
     )
+    handle._thread.start()
+    return handle
+
+
+def attach_quick_test(
+    record: Any,
+    store: Any,
+    backend: Any,
+    attach: Callable[[Callable[[dict[str, Any]], None], int, int], Any],
+    *,
+    on_event: Callable[[QuickTestEvent], None] | None = None,
+) -> QuickTestHandle:
+    """A handle that follows a run another process started (a remote job whose kernel
+    restarted). ``attach(on_event, seen_epochs, epochs)`` returns the backend's run; it is
+    called here, so a failure to reach the job raises to the caller and leaves the record
+    untouched. A finished record gives a finished handle."""
+    run_dir = towerwidgets_home() / "runs" / f"quicktest-{record.id}"
+    handle = QuickTestHandle(record, store, backend, run_dir, on_event=on_event)
+    if record.started_at is not None:
+        started = record.started_at
+        started = started if started.tzinfo else started.replace(tzinfo=timezone.utc)
+        handle._started = started.timestamp()
+    if record.is_finished:
+        handle._done.set()
+        return handle
+    seen = max((int(r.get("epoch", 0)) for r in record.epoch_metrics), default=0)
+    handle._run = attach(handle._on_worker_event, seen, record.get_effective_epochs())
+    with handle._record_lock:
+        record.owner_pid = os.getpid()
+        handle._save()
+
+    def follow() -> None:
+        try:
+            handle._follow_run()
+        except Exception as error:  # the kernel never crashes: record it and stop
+            handle._finish("failed", f"Internal error: {_short(error)}", record.current_stage)
+
+    handle._thread = threading.Thread(target=follow, name=f"tw-attach-{record.id}", daemon=True)
     handle._thread.start()
     return handle
 

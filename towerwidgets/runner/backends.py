@@ -1,4 +1,4 @@
-"""Where the heavy stages run: a local worker process now, Vertex AI Pipelines later.
+"""Where the heavy stages run: a local worker process, or Vertex AI Pipelines (vertex.py).
 
 A backend takes a job (a JSON file naming the generated modules, the prepared splits, the
 transform cache and the export directory) and returns a :class:`Run` that streams the same
@@ -9,19 +9,20 @@ from __future__ import annotations
 
 import atexit
 import contextlib
-import json
 import os
 import signal
 import subprocess
 import sys
 import threading
-import time
 from abc import ABC, abstractmethod
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any, ClassVar
+from typing import TYPE_CHECKING, Any
 
 from towerwidgets.runner.events import decode_line
+
+if TYPE_CHECKING:  # re-exported lazily (see __getattr__ at the end): no cloud SDK on import
+    from towerwidgets.runner.vertex import VertexBackend, VertexRun
 
 __all__ = ["Backend", "LocalBackend", "LocalRun", "Run", "VertexBackend", "VertexRun"]
 
@@ -60,6 +61,10 @@ class Backend(ABC):
 
     def prewarm(self) -> None:  # noqa: B027 - optional hook
         """Get ready for the next job (a local backend starts a worker early)."""
+
+    def check(self) -> None:  # noqa: B027 - optional hook
+        """Raise a clear error when this backend cannot run, before any work is sent
+        (a remote backend checks its project, bucket and credentials)."""
 
 
 # ── local ───────────────────────────────────────────────────────────────────────────────
@@ -255,116 +260,12 @@ class LocalBackend(Backend):
 atexit.register(LocalBackend.shutdown)
 
 
-# ── Vertex AI Pipelines ─────────────────────────────────────────────────────────────────
+# ── Vertex AI Pipelines (towerwidgets.runner.vertex, loaded on first use) ───────────────
 
 
-class VertexRun(Run):
-    """A submitted pipeline job; state is polled and mapped to the local events."""
+def __getattr__(name: str) -> Any:
+    if name in ("VertexBackend", "VertexRun"):
+        from towerwidgets.runner import vertex
 
-    _STATE_STAGE: ClassVar[dict[str, str]] = {
-        "PIPELINE_STATE_QUEUED": "transform",
-        "PIPELINE_STATE_PENDING": "transform",
-        "PIPELINE_STATE_RUNNING": "train",
-    }
-
-    def __init__(self, pipeline_job: Any, on_event: EventCallback, poll_seconds: float = 30.0):
-        self.job = pipeline_job
-        self.pid = None
-        self._on_event = on_event
-        self._poll = poll_seconds
-
-    def wait(self, timeout: float | None = None) -> int | None:
-        deadline = None if timeout is None else time.time() + timeout
-        while True:
-            state = str(getattr(self.job, "state", "")).split(".")[-1]
-            if state == "PIPELINE_STATE_SUCCEEDED":
-                self._on_event({"kind": "stage", "stage": "done", "progress_percent": 100})
-                return 0
-            if state in ("PIPELINE_STATE_FAILED", "PIPELINE_STATE_CANCELLED"):
-                return 1
-            if stage := self._STATE_STAGE.get(state):
-                self._on_event({"kind": "stage", "stage": stage})
-            if deadline is not None and time.time() >= deadline:
-                return None
-            time.sleep(self._poll)
-
-    def cancel(self) -> None:
-        self.job.cancel()
-
-    def failure_reason(self, stage: str) -> str:
-        error = getattr(self.job, "error", None)
-        return f"The Vertex AI pipeline failed during {stage!r}: {error or 'see the console'}"
-
-
-class VertexBackend(Backend):
-    """Runs the same modules as a TFX pipeline (Transform → Trainer) on Vertex AI Pipelines.
-
-    ``pipeline_spec(job)`` builds the pipeline description without any cloud call;
-    ``submit`` uploads it through google-cloud-aiplatform (the only part tests mock).
-    """
-
-    name = "vertex"
-
-    def __init__(
-        self,
-        project: str,
-        region: str = "us-central1",
-        pipeline_root: str = "",
-        machine: str = "n1-standard-8",
-        service_account: str | None = None,
-    ):
-        self.project = project
-        self.region = region
-        self.pipeline_root = pipeline_root or f"gs://{project}-towerwidgets/pipelines"
-        self.machine = machine
-        self.service_account = service_account
-
-    def pipeline_spec(self, job: dict[str, Any]) -> dict[str, Any]:
-        """A TFX-style pipeline description: the same transform and trainer module files."""
-        custom = {k: v for k, v in (job.get("custom_config") or {}).items() if k != "callbacks"}
-        root = f"{self.pipeline_root}/{job['cache_key']}"
-        return {
-            "pipeline_name": f"towerwidgets-quicktest-{job.get('test_id', 'x')}",
-            "pipeline_root": root,
-            "components": [
-                {
-                    "name": "ExampleGen",
-                    "splits": {"train": "train", "eval": "eval"},
-                    "inputs": job["data"],
-                },
-                {"name": "Transform", "module_file": job["transform_module"]},
-                {
-                    "name": "Trainer",
-                    "module_file": job["trainer_module"],
-                    "custom_config": custom,
-                    "machine_type": self.machine,
-                },
-                {"name": "Pusher", "serving_model_dir": f"{root}/serving_model"},
-            ],
-            "project": self.project,
-            "region": self.region,
-        }
-
-    def _submit_pipeline(self, spec: dict[str, Any]) -> Any:  # pragma: no cover - cloud call
-        from google.cloud import aiplatform
-
-        aiplatform.init(project=self.project, location=self.region)
-        pipeline_job = aiplatform.PipelineJob(
-            display_name=spec["pipeline_name"],
-            template_path=spec.get("template_path", ""),
-            pipeline_root=spec["pipeline_root"],
-            parameter_values={"spec": json.dumps(spec)},
-        )
-        pipeline_job.submit(service_account=self.service_account)
-        return pipeline_job
-
-    def submit(self, job: dict[str, Any], job_path: Path, on_event: EventCallback) -> VertexRun:
-        spec = self.pipeline_spec(job)
-        pipeline_job = self._submit_pipeline(spec)
-        on_event(
-            {
-                "kind": "info",
-                "metrics": {"vertex_pipeline_id": getattr(pipeline_job, "resource_name", "")},
-            }
-        )
-        return VertexRun(pipeline_job, on_event)
+        return getattr(vertex, name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

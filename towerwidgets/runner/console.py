@@ -61,6 +61,8 @@ class LiveMetrics:
         if event.kind == "stage":
             self.stage = event.stage
             self.batch_note = ""
+        elif event.kind == "progress" and event.metrics.get("vertex_task"):
+            self.batch_note = f"Vertex AI task {event.metrics['vertex_task']}"
         elif event.kind == "progress":
             metrics = event.metrics
             steps = metrics.get("steps")
@@ -137,8 +139,12 @@ def print_summary(record: Any, console: Any) -> None:
         + (f" (estimated {_duration(estimate)})" if estimate else "")
         + f" • Cost: ${record.cost_usd or 0:.2f} ({record.backend})\n"
     )
+    if getattr(record, "vertex_console_url", ""):
+        lines.append(f"Vertex AI: {record.vertex_console_url}\n")
     split = record.split or {}
-    if split:
+    if split.get("kind") == "pipeline":
+        lines.append(f"Data: {split.get('source')} (read and split by the pipeline)\n")
+    elif split:
         lines.append(
             f"Data: {split.get('train_rows')} train / {split.get('eval_rows')} eval rows, "
             f"{split.get('candidates')} candidates ({split.get('kind')} split, seed {record.seed})\n"

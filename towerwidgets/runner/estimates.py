@@ -20,10 +20,12 @@ from towerwidgets.config.layers import stack_params
 
 __all__ = [
     "MACHINE_PRICES",
+    "MACHINE_SPECS",
     "VERTEX_PIPELINE_FEE_USD",
     "Estimate",
     "estimate_quick_test",
     "format_duration",
+    "machine_spec",
 ]
 
 # USD per hour, Vertex AI custom training, us-central1 list prices (CPU machine types),
@@ -37,6 +39,41 @@ MACHINE_PRICES: dict[str, dict[str, float]] = {
     "e2-standard-8": {"usd_per_hour": 0.3097, "speed": 2.4, "overhead_s": 420.0},
     "n1-standard-8+t4": {"usd_per_hour": 0.8395, "speed": 5.0, "overhead_s": 480.0},
 }
+
+# What each priced machine is when submitted: the Vertex AI Training machine type and
+# accelerator. The estimate and the submission read the same key, so a run costs what the
+# panel said it would.
+MACHINE_SPECS: dict[str, dict[str, str | int]] = {
+    "n1-standard-4": {"machine_type": "n1-standard-4"},
+    "n1-standard-8": {"machine_type": "n1-standard-8"},
+    "n1-standard-16": {"machine_type": "n1-standard-16"},
+    "n1-highmem-8": {"machine_type": "n1-highmem-8"},
+    "e2-standard-8": {"machine_type": "e2-standard-8"},
+    "n1-standard-8+t4": {
+        "machine_type": "n1-standard-8",
+        "accelerator_type": "NVIDIA_TESLA_T4",
+        "accelerator_count": 1,
+    },
+}
+
+
+def machine_spec(machine: str) -> dict[str, str | int]:
+    """``machine_type``, ``accelerator_type`` and ``accelerator_count`` of a priced Vertex AI
+    machine; a ValueError naming the choices for any other name."""
+    if machine not in MACHINE_SPECS:
+        known = ", ".join(sorted(MACHINE_SPECS))
+        raise ValueError(f"Unknown Vertex AI machine type {machine!r}; choose one of: {known}")
+    return {"accelerator_type": "", "accelerator_count": 0, **MACHINE_SPECS[machine]}
+
+
+# Transform and StatisticsGen on Dataflow (beam_pipeline_args --runner=DataflowRunner):
+# job start-up, n1-standard-4 workers (vCPU + memory list price, us-central1), each about
+# twice the local reference machine, autoscaling to one worker per 5M rows, at most 20.
+DATAFLOW_STARTUP_S = 240.0
+DATAFLOW_WORKER_USD_PER_HOUR = 0.2747
+DATAFLOW_WORKER_SPEED = 2.0
+DATAFLOW_ROWS_PER_WORKER = 5_000_000
+DATAFLOW_MAX_WORKERS = 20
 
 # Vertex AI Pipelines charges a flat fee per pipeline run.
 VERTEX_PIPELINE_FEE_USD = 0.03
@@ -64,6 +101,9 @@ class Estimate:
     text: str
     machine: str = "local"
     breakdown: dict[str, float] = field(default_factory=dict)
+    # What the figure counts, in words (for a Vertex AI machine: start-up, Transform,
+    # training, the price per hour and the region it is the list price of).
+    explanation: str = ""
 
 
 def _get(obj: Any, name: str, default: Any = None) -> Any:
@@ -133,13 +173,16 @@ def estimate_quick_test(
     machine: str = "local",
     transform_cached: bool = False,
     n_candidates: int | None = None,
+    dataflow: bool = False,
 ) -> Estimate:
     """Estimate how long a quick test takes and what it costs on ``machine``.
 
     ``n_rows`` is the number of interaction rows (default 100,000 when unknown);
     ``epochs``/``batch_size`` default to the ModelConfig's values. ``machine`` is
     ``"local"`` (cost 0) or a key of :data:`MACHINE_PRICES` (Vertex AI).
-    ``n_candidates`` (distinct products) defaults to a tenth of the rows.
+    ``n_candidates`` (distinct products) defaults to a tenth of the rows. ``dataflow``
+    (Vertex AI only) prices the Transform on Dataflow workers instead of inside the
+    pipeline's own container.
     """
     if machine not in MACHINE_PRICES:
         known = ", ".join(sorted(MACHINE_PRICES))
@@ -180,6 +223,14 @@ def estimate_quick_test(
     eval_s = epochs * 0.3 * eval_rows * per_example  # validation loss
     if retrieval:
         eval_s += epochs * eval_rows * candidates * dim * _EVAL_PER_SCORE_DIM_S
+    dataflow = dataflow and machine != "local"
+    workers = 0
+    if dataflow and not transform_cached:
+        workers = min(DATAFLOW_MAX_WORKERS, max(1, math.ceil(rows / DATAFLOW_ROWS_PER_WORKER)))
+        # reported on the machine's clock below, so scale back up by its speed
+        transform_s = (
+            DATAFLOW_STARTUP_S + transform_s / (workers * DATAFLOW_WORKER_SPEED)
+        ) * price["speed"]
     breakdown = {
         "start": _WORKER_START_S,
         "transform": transform_s,
@@ -192,15 +243,34 @@ def estimate_quick_test(
     breakdown = {k: round(v / price["speed"], 2) for k, v in breakdown.items()}
     breakdown["overhead"] = price["overhead_s"]
 
+    explanation = ""
     if machine == "local":
         cost = 0.0
         text = f"Estimated duration: {format_duration(seconds, approx=True)} (local, no cost)"
     else:
         cost = price["usd_per_hour"] * seconds / 3600 + VERTEX_PIPELINE_FEE_USD
+        if workers:
+            cost += workers * DATAFLOW_WORKER_USD_PER_HOUR * breakdown["transform"] / 3600
         cost = math.ceil(cost * 100) / 100
         text = (
             f"Estimated duration: {format_duration(seconds, approx=True)} • "
             f"Estimated cost: ~${cost:.2f} ({machine})"
+        )
+        explanation = (
+            f"Counts pipeline start-up ({format_duration(price['overhead_s'], approx=True)}: queueing, "
+            "container pulls, ExampleGen/StatisticsGen/SchemaGen), Transform "
+            f"({format_duration(breakdown['transform'], approx=True)}, "
+            + (
+                f"Dataflow: {workers} n1-standard-4 worker{'s' if workers > 1 else ''} at "
+                f"${DATAFLOW_WORKER_USD_PER_HOUR:.4f}/h each, with its own start-up"
+                if workers
+                else "Beam DirectRunner inside the pipeline's container"
+            )
+            + "), training and evaluation "
+            f"({format_duration(breakdown['train'] + breakdown['evaluate'], approx=True)}) on {machine} at "
+            f"${price['usd_per_hour']:.4f}/h (us-central1 list price; other regions differ), "
+            f"plus ${VERTEX_PIPELINE_FEE_USD:.2f} per pipeline run. Storage and network are "
+            "not counted."
         )
     return Estimate(
         seconds=round(seconds, 1),
@@ -208,4 +278,5 @@ def estimate_quick_test(
         text=text,
         machine=machine,
         breakdown=breakdown,
+        explanation=explanation,
     )

@@ -282,7 +282,7 @@ def run_transform(job: dict[str, Any], transform_module: Any) -> dict[str, Any]:
         return {**info, "dir": str(cache_dir), "cache_hit": True}
 
     import pandas as pd
-    from tensorflow_transform.tf_metadata import schema_utils
+    from tensorflow_transform.tf_metadata import dataset_metadata, metadata_io, schema_utils
     from tfx_bsl.public import tfxio
     from tfx_bsl.tfxio import tensor_representation_util
 
@@ -318,6 +318,12 @@ def run_transform(job: dict[str, Any], transform_module: Any) -> dict[str, Any]:
         shutil.rmtree(tmp_dir, ignore_errors=True)
         raise
     shutil.rmtree(tmp_dir / "tft_tmp", ignore_errors=True)
+    # The raw schema beside the transform graph, as TFX's Transform writes it: the
+    # generated export reads the raw types and shapes from it (raw_feature_spec()).
+    metadata_io.write_metadata(
+        dataset_metadata.DatasetMetadata(schema),
+        str(tmp_dir / "transform_output" / "metadata"),
+    )
     info = {
         "version": CACHE_VERSION,
         "seconds": round(time.time() - start, 2),

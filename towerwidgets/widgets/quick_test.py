@@ -80,6 +80,10 @@ class QuickTestPanel(StoreWatching, TowerWidget):
     # The Vertex AI machine type whose duration and cost the estimate also shows, so a
     # user can weigh a local quick test against a run in the cloud before starting.
     vertex_machine = traitlets.Unicode("n1-standard-8").tag(sync=True)
+    # Where Start runs the test: "local" (a worker here) or "vertex" (Vertex AI Pipelines in
+    # vertex_settings' project/region/bucket, remembered in <home>/vertex.json; no secrets).
+    run_on = traitlets.Unicode("local").tag(sync=True)
+    vertex_settings = traitlets.Dict().tag(sync=True)
     can_start = traitlets.Bool(False).tag(sync=True)
     running = traitlets.Bool(False).tag(sync=True)
     stage = traitlets.Unicode("").tag(sync=True)
@@ -98,13 +102,16 @@ class QuickTestPanel(StoreWatching, TowerWidget):
         "refresh": "_cmd_refresh",
     }
 
-    def __init__(self, store: Any = None, data: Any = None, **kwargs: Any) -> None:
+    def __init__(
+        self, store: Any = None, data: Any = None, vertex_backend: Any = None, **kwargs: Any
+    ) -> None:
         if store is None:
             from towerwidgets.store import Store
 
             store = Store()
         self._store = store
         self._data = data
+        self._vertex_backend = vertex_backend  # a configured VertexBackend to use as is
         self._handle: Any = None
         self._thread: threading.Thread | None = None
         self._rows: list[dict[str, Any]] = []
@@ -123,6 +130,7 @@ class QuickTestPanel(StoreWatching, TowerWidget):
             "learning_rate": LR_CHOICES,
             "vertex_machine": VERTEX_MACHINES,
         }
+        self._load_vertex_settings()
         self.refresh()
 
     @property
@@ -190,6 +198,24 @@ class QuickTestPanel(StoreWatching, TowerWidget):
         if model_config_id is not None:
             self.model_config_id = model_config_id
 
+    def _load_vertex_settings(self) -> None:
+        from towerwidgets.runner.vertex import VertexSettings
+
+        settings = VertexSettings.load()
+        self.vertex_settings = {
+            "project": settings.project,
+            "region": settings.region,
+            "bucket": settings.bucket,
+        }
+        if settings.machine in VERTEX_MACHINES:
+            self.vertex_machine = settings.machine
+
+    @traitlets.validate("run_on")
+    def _valid_run_on(self, proposal: Any) -> str:
+        if proposal["value"] not in ("local", "vertex"):
+            raise traitlets.TraitError("run_on is 'local' (this machine) or 'vertex' (Vertex AI)")
+        return proposal["value"]
+
     @traitlets.validate("vertex_machine")
     def _valid_machine(self, proposal: Any) -> str:
         value = proposal["value"]
@@ -208,6 +234,8 @@ class QuickTestPanel(StoreWatching, TowerWidget):
         "batch_size_override",
         "learning_rate_override",
         "vertex_machine",
+        "run_on",
+        "vertex_settings",
     )
     def _on_selection(self, change: Any) -> None:
         if not self._refreshing:
@@ -375,6 +403,8 @@ class QuickTestPanel(StoreWatching, TowerWidget):
             else:
                 text = f"⚠ {chosen['warning']}" if chosen["warning"] else f"{chosen['name']}"
             checks.append({"ok": chosen is not None, "label": "Rating Column", "text": text})
+        if self.run_on == "vertex":
+            checks.append(self._vertex_check())
         if self._data is None:
             checks.append(
                 {
@@ -384,6 +414,42 @@ class QuickTestPanel(StoreWatching, TowerWidget):
                 }
             )
         return checks
+
+    def _vertex_check(self) -> dict[str, Any]:
+        if self._vertex_backend is not None:
+            backend = self._vertex_backend
+            where = f"{backend.project} • {backend.region} • {backend.pipeline_root}"
+            return {"ok": True, "label": "Vertex AI", "text": f"{where} • {backend.machine}"}
+        vs = self.vertex_settings
+        missing = [name for name in ("project", "bucket") if not vs.get(name)]
+        if missing:
+            text = f"Set the {' and the '.join(missing)} (or TOWERWIDGETS_VERTEX_*)"
+            return {"ok": False, "label": "Vertex AI", "text": text}
+        if not str(vs["bucket"]).startswith("gs://"):
+            return {"ok": False, "label": "Vertex AI", "text": "The bucket is a gs:// path"}
+        where = f"{vs['project']} • {vs.get('region') or 'us-central1'} • {vs['bucket']}"
+        return {"ok": True, "label": "Vertex AI", "text": f"{where} • {self.vertex_machine}"}
+
+    def _backend(self) -> Any:
+        """None for this machine; for Vertex AI the given backend, else one from the
+        settings shown (saved for next time: project, region, bucket, machine)."""
+        if self.run_on != "vertex":
+            return None
+        if self._vertex_backend is not None:
+            return self._vertex_backend
+        from towerwidgets.runner.vertex import VertexBackend, VertexSettings
+
+        vs = self.vertex_settings
+        settings = VertexSettings.load()
+        settings.project = vs.get("project") or ""
+        settings.region = vs.get("region") or "us-central1"
+        settings.bucket = vs.get("bucket") or ""
+        settings.machine = self.vertex_machine
+        try:
+            settings.save()
+        except OSError as exc:
+            log.warning("could not save the Vertex AI settings: %s", exc)
+        return VertexBackend(settings=settings)
 
     def _compatibility(self, fc: Any, mc: Any) -> list[str]:
         problems = []
@@ -458,6 +524,7 @@ class QuickTestPanel(StoreWatching, TowerWidget):
             batch_size=self.batch_size_override,
             learning_rate=self.learning_rate_override,
             store=self._store,
+            backend=self._backend(),
         )
         self._handle = handle
         self._rows = []
@@ -593,6 +660,8 @@ class QuickTestPanel(StoreWatching, TowerWidget):
             "error_stage": test.error_stage,
             "warnings": list(test.warnings),
             "model_type": test.model_config_snapshot.get("model_type", "retrieval"),
+            "backend": test.backend,
+            "console_url": test.vertex_console_url,
         }
 
     def _load_recent(self) -> None:
