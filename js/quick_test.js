@@ -239,6 +239,7 @@ function resultLine(r) {
   if (r.loss !== null && r.loss !== undefined) parts.push(`Loss: ${r.loss}`);
   if (r.rmse !== null && r.rmse !== undefined) parts.push(`RMSE: ${r.rmse}`);
   parts.push(`Duration: ${r.duration}`);
+  if (r.params_text) parts.push(`Parameters: ${r.params_text}`);
   return parts.join(" • ");
 }
 

@@ -267,3 +267,21 @@ def test_view_has_a_model_summary_table_that_adds_up_to_the_count(store, feature
     assert sum(r["params"] for r in rows) == view["params_total"]
     without_data = ModelStructure(store).view(mc.id)["summary_rows"]
     assert any(r["params"] is None for r in without_data)  # unknown vocabulary: '?'
+
+
+def test_a_finished_run_shows_the_exact_parameter_count_of_what_it_trained(
+    store, panel, feature_config
+):
+    """Once the transform counted the vocabularies, the count is exact (no '≈')."""
+    from towerwidgets.codegen.params import count_params
+    from towerwidgets.codegen.plan import build_plan
+
+    mc = store.model_configs.list()[0]
+    test = _finished(store, feature_config, mc)
+    keys = [f.key for t in ("buyer", "product") for f in build_plan(feature_config).tower(t)]
+    vocabularies = {key: 40 for key in keys}
+    test.vocabulary_stats = {"transform_vocabularies": vocabularies}
+    store.quick_tests.update(test)
+    front_end(panel, "view_results", test_id=test.id)
+    expected = count_params(mc, feature_config, vocabularies)
+    assert expected["exact"] and panel.result["params_text"] == f"{expected['total']:,}"

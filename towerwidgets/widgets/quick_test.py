@@ -642,6 +642,7 @@ class QuickTestPanel(StoreWatching, TowerWidget):
         ago = relative_time(test.created_at) if test.created_at else ""
         final = {name: getattr(test, name) for name in BASELINE_METRICS}
         return {
+            "params_text": _trained_params(test),
             # The model against the trivial baselines on the same split (issue 14).
             "baseline_notes": verdicts(final, test.split.get("baselines") or {}),
             # what tells two runs of the same configs apart
@@ -713,6 +714,19 @@ class QuickTestPanel(StoreWatching, TowerWidget):
             f"QuickTestPanel(feature_config_id={self.feature_config_id}, "
             f"model_config_id={self.model_config_id}, status={self.status!r})"
         )
+
+
+def _trained_params(test: Any) -> str:
+    """The model's exact parameter count once its transform counted the vocabularies
+    ('' before): the same figure Keras' count_params() gives for the trained model."""
+    sizes = (test.vocabulary_stats or {}).get("transform_vocabularies")
+    if not sizes:
+        return ""
+    try:
+        counts = count_params(test.model_config_obj, test.feature_config_obj, sizes)
+    except Exception:  # an old record whose snapshots no longer validate: say nothing
+        return ""
+    return counts["text"] if counts["exact"] else ""
 
 
 def rating_warning(name: str, column: Any) -> str:
