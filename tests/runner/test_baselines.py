@@ -77,3 +77,37 @@ def test_prepare_data_records_the_baselines_in_the_split(tmp_path):
     assert set(base) == {"recall_at_10", "recall_at_50", "recall_at_100", "rmse", "mae"}
     assert 0 <= base["recall_at_10"] <= base["recall_at_50"] <= base["recall_at_100"] <= 1
     assert base["rmse"] >= base["mae"] > 0
+
+
+def test_the_cli_summary_lists_the_baselines_and_what_the_model_does_not_beat():
+    import io
+
+    from rich.console import Console
+
+    from towerwidgets.config import QuickTest
+    from towerwidgets.runner.console import print_summary
+
+    record = QuickTest(
+        id=7,
+        feature_config_id=1,
+        model_config_id=2,
+        feature_config_snapshot={"name": "F"},
+        model_config_snapshot={"name": "M"},
+        rmse=1.0448,
+        mae=0.80,
+        duration_seconds=24,
+        estimated_duration_seconds=31,
+        split={
+            "kind": "random",
+            "train_rows": 8,
+            "eval_rows": 2,
+            "candidates": 3,
+            "baselines": {"rmse": 1.0425, "mae": 0.84},
+        },
+    )
+    out = io.StringIO()
+    print_summary(record, Console(file=out, width=200))
+    text = out.getvalue()
+    assert "Baselines (same split): rmse: 1.042 • mae: 0.84" in text
+    assert "RMSE 1.0448 is no better than predicting the training mean rating (1.0425)" in text
+    assert "Duration: 24s (estimated ~30s)" in text  # the one duration format
