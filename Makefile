@@ -16,12 +16,12 @@ export TF_CPP_MIN_LOG_LEVEL ?= 2
 export PIP_DISABLE_PIP_VERSION_CHECK := 1
 
 
-.PHONY: bench screenshots demo test install install-test tfx-env js-build lint format pytest js-test notebooks e2e chromium clean dev
+.PHONY: bench screenshots demo test install install-test tfx-env js-build lint format pytest js-test notebooks e2e chromium postgresql clean dev
 
 demo: $(RUNTIME_STAMP)  ## create .venv, install, run a quick test on the built-in sample
 	$(BIN)/towerwidgets demo
 
-test: $(TEST_STAMP) $(TFX_STAMP) chromium  ## every lane: ruff, JS tests, pytest, notebooks, browser
+test: $(TEST_STAMP) $(TFX_STAMP) chromium postgresql  ## every lane: ruff, JS tests, pytest, notebooks, browser
 	$(MAKE) js-build
 	$(MAKE) lint
 	$(MAKE) js-test
@@ -74,6 +74,14 @@ chromium:
 		$$SUDO apt-get update -qq && \
 		$$SUDO apt-get install -y -qq chromium fonts-noto-color-emoji >/dev/null; fi
 
+# Debian's PostgreSQL server binaries: the shared-store tests start a throwaway server
+# (initdb + pg_ctl on 127.0.0.1, as the postgres user when run as root).
+postgresql:
+	@if ! ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1; then \
+		SUDO=$$([ "$$(id -u)" = 0 ] || echo sudo); \
+		$$SUDO apt-get update -qq && \
+		$$SUDO apt-get install -y -qq postgresql >/dev/null; fi
+
 lint: $(TEST_STAMP)
 	$(BIN)/ruff check towerwidgets tests benchmarks
 	$(BIN)/ruff format --check towerwidgets tests benchmarks
@@ -85,7 +93,7 @@ format: $(TEST_STAMP)
 js-test: node_modules/.package-lock.json
 	npm test
 
-pytest: $(TEST_STAMP)
+pytest: $(TEST_STAMP) postgresql
 	$(BIN)/pytest -n 2 --dist loadgroup -p no:cacheprovider --durations=15 tests --ignore=tests/e2e
 
 notebooks: $(TEST_STAMP)

@@ -34,12 +34,16 @@ export function renderQuickTest({ model, el, host }) {
    */
   function select(label, items, value, onChange, key, pair = (it) => [it.id, it.name]) {
     const id = uid("tw-sel");
+    // Nothing chosen (or the choice was deleted elsewhere): say so, rather than let the
+    // browser show the first option as if it were the selection.
+    const chosen = items.some((it) => pair(it)[0] === value);
+    const placeholder = chosen ? [] : [h("option", { value: "", text: "(choose one)", selected: true, disabled: true })];
     return h("div", { class: "tw-field" },
       h("label", { for: id, class: "tw-field-label", text: label }),
       h("select", {
         id, class: "tw-select", "data-key": key,
         onchange: (/** @type {Event} */ e) => onChange(/** @type {HTMLSelectElement} */ (e.target).value),
-      }, items.length ? items.map((it) => { const [v, text] = pair(it); return h("option", { value: String(v), text, selected: v === value }); })
+      }, items.length ? [...placeholder, ...items.map((it) => { const [v, text] = pair(it); return h("option", { value: String(v), text, selected: v === value }); })]
         : h("option", { value: "", text: "(none in the store)" })));
   }
 

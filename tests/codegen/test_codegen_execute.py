@@ -337,3 +337,49 @@ def test_hostile_column_names_run_end_to_end(tf, tmp_path):
     assert "user_id_quoted" in names  # sanitized: TensorFlow refuses the raw name
     result = serve(**_serving_example(module, data[0], tf))
     assert result["product_ids"].shape[0] == 1
+
+
+@pytest.mark.parametrize("model_type", ["retrieval", "multitask"])
+def test_loss_and_val_loss_are_per_example_whatever_the_batch_size(
+    tf, transformed, tmp_path, model_type
+):
+    """TFRS's Retrieval task sums its loss over the batch; the logged loss and val_loss
+    are per example, so runs with different batch sizes compare (issue 11, item 8)."""
+    fc, mc = feature_configs()["ids"], model_config("minimal", model_type)
+    out = transformed("ids")
+    epochs = {}
+    for batch in (16, 256):
+        (tmp_path / str(batch)).mkdir()
+        module, model, logs = _train(
+            tf, tmp_path / str(batch), fc, mc, out, batch_size=batch, epochs=2
+        )
+        epochs[batch] = logs[-1]
+        # The epoch's mean restarts every epoch: it counts the last epoch's examples only.
+        train = module._input_fn(
+            out["train"],
+            FnArgs([], [], "", "").data_accessor,
+            module.tft.TFTransformOutput(out["transform_output"]),
+            batch,
+        )
+        n_train = sum(int(tf.shape(b[module.CANDIDATE_ID_KEY])[0]) for b in train)
+        assert float(model.loss_per_example.count) == n_train
+        # val_loss is the eval rows' mean of the per-example loss, batch by batch.
+        dataset = module._input_fn(
+            out["eval"],
+            FnArgs([], [], "", "").data_accessor,
+            module.tft.TFTransformOutput(out["transform_output"]),
+            batch,
+        )
+        total = count = 0.0
+        for part in dataset:
+            objective, per_example = model.compute_losses(part)
+            size = int(tf.shape(part[module.CANDIDATE_ID_KEY])[0])
+            if model_type == "retrieval":
+                assert float(objective) == pytest.approx(float(per_example) * size, rel=1e-5)
+            total, count = total + float(per_example) * size, count + size
+        assert epochs[batch]["val_loss"] == pytest.approx(total / count, rel=1e-4)
+        assert "loss_per_example" not in epochs[batch]
+    # An in-batch softmax over B candidates is about log(B) per example at the start; the
+    # sums it replaced were 16x apart here (and val_loss 256x).
+    for key in ("loss", "val_loss"):
+        assert epochs[256][key] / epochs[16][key] < 4, (key, epochs)

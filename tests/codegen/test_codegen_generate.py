@@ -94,7 +94,7 @@ def test_trainer_follows_the_specs_structure():
         "# PRODUCT MODEL (Candidate Tower)",
         "class ProductModel(tf.keras.Model):",
         "# MULTITASK MODEL",
-        "class MultitaskModel(tfrs.models.Model):",
+        "class MultitaskModel(Recommender):",
         "# TFX TRAINER ENTRY POINT",
         "def run_fn(fn_args):",
     ]
@@ -114,7 +114,7 @@ def test_model_class_matches_the_model_type(model_type):
     expected = {"retrieval": "RetrievalModel", "ranking": "RankingModel"}.get(
         model_type, "MultitaskModel"
     )
-    assert f"class {expected}(tfrs.models.Model):" in code
+    assert f"class {expected}(Recommender):" in code
     for other in classes - {expected}:
         assert f"class {other}(" not in code
     assert ("recall_at_" in code) == (model_type != "ranking")

@@ -705,3 +705,18 @@ describe("ModelingPage and the entry point", () => {
     expect(kinds).toEqual(["decorator", "keyword", "def", "number", "comment", "keyword", "string"]);
   });
 });
+
+describe("QuickTestPanel selections", () => {
+  it("shows no config as chosen when the selection was cleared (deleted elsewhere)", () => {
+    const model = fakeModel(quickState({ model_config_id: null }));
+    const cleanup = renderQuickTest({ model, el });
+    const mc = el.querySelector('[data-key="mc"]');
+    expect(mc.value).toBe("");
+    expect(mc.selectedOptions[0].textContent).toBe("(choose one)");
+    expect(el.querySelector('[data-key="fc"]').value).toBe("1");
+    mc.value = "2";
+    mc.dispatchEvent(new Event("change"));
+    expect(model.state.model_config_id).toBe(2);
+    cleanup();
+  });
+});

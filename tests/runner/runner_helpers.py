@@ -19,14 +19,10 @@ def model_config(model_type: str = "retrieval", **fields):
 
 
 def generated_code(feature_config, config, rating_column=None):
-    """The real generator's modules when it is available, else the hand-written pair."""
-    generate_trainer_code = None
+    """The real generator's modules, or the hand-written pair with TW_RUNNER_TEST_CODE=handwritten."""
     if os.environ.get("TW_RUNNER_TEST_CODE", "generated") != "handwritten":
-        try:
-            from towerwidgets.codegen import generate_trainer_code
-        except ImportError:
-            generate_trainer_code = None
-    if generate_trainer_code is not None:
+        from towerwidgets.codegen import generate_trainer_code
+
         result = generate_trainer_code(feature_config, config, rating_column=rating_column)
         assert result.is_valid, result.validation_error
         return result

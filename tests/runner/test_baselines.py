@@ -111,3 +111,21 @@ def test_the_cli_summary_lists_the_baselines_and_what_the_model_does_not_beat():
     assert "Baselines (same split): rmse: 1.042 • mae: 0.84" in text
     assert "RMSE 1.0448 is no better than predicting the training mean rating (1.0425)" in text
     assert "Duration: 24s (estimated ~30s)" in text  # the one duration format
+
+
+def test_any_id_or_rating_dtype_gives_the_same_baselines():
+    """Categorical, pyarrow-backed and nullable columns count like plain ones."""
+    train, evaluation, candidates = _frames()
+    plain = compute_baselines(train, evaluation, candidates, "product", rating_key="rating")
+    typed = [
+        (frame.assign(product=frame["product"].astype(dtype)))
+        for frame in (train, evaluation, candidates)
+        for dtype in ("category",)
+    ]
+    assert compute_baselines(*typed, "product") == {
+        k: v for k, v in plain.items() if k.startswith("recall")
+    }
+    nullable = evaluation.assign(rating=pd.array([4, None, 2, 5], dtype="Int64"))
+    out = compute_baselines(train, nullable, candidates, "product", rating_key="rating")
+    assert math.isfinite(out["rmse"]) and math.isfinite(out["mae"])
+    assert compute_baselines(train, evaluation.iloc[:0], candidates, "product") == {}

@@ -181,3 +181,107 @@ def test_a_listener_that_raises_does_not_break_the_run(store, tmp_path, tiny_dat
         store, tmp_path, tiny_data, feature_config, ScriptedBackend(DONE_EVENTS), on_event=broken
     ).wait(30)
     assert record.status == "completed"
+
+
+# ── losing the record to someone else (a colleague's cancel, a delete, recovery) ───────
+
+
+def _running_stored(store, tmp_path, tiny_data, feature_config):
+    """A run with stored configs, blocked in the backend; returns (handle, backend run)."""
+    fc = store.feature_configs.create(feature_config)
+    mc = store.model_configs.create(model_config())
+    backend = ScriptedBackend(DONE_EVENTS[:5], block=True)
+    runs = []
+    submitted = threading.Event()
+    original = backend.submit
+
+    def submit(*args):
+        runs.append(original(*args))
+        submitted.set()
+        return runs[-1]
+
+    backend.submit = submit
+    handle = start_quick_test(
+        fc, mc, tiny_data, store=store, home=tmp_path, backend=backend, code=generated_code(fc, mc)
+    )
+    assert submitted.wait(60), f"the run never reached the backend: {handle.record!r}"
+    return handle, runs[0], mc
+
+
+def test_deleting_the_config_during_a_run_stops_the_worker(
+    store, tmp_path, tiny_data, feature_config
+):
+    handle, run, mc = _running_stored(store, tmp_path, tiny_data, feature_config)
+    store.model_configs.delete(mc.id, force=True)  # removes the quick test record too
+    record = handle.wait(60)
+    assert handle.done and run.cancelled.is_set()
+    assert record.status == "cancelled" and "deleted" in record.error_message
+    assert store.quick_tests.list() == []
+
+
+def test_a_cancel_from_another_kernel_ends_the_run_as_cancelled(
+    store, tmp_path, tiny_data, feature_config
+):
+    handle, run, _ = _running_stored(store, tmp_path, tiny_data, feature_config)
+    with type(store)(store.url) as other:
+        other.quick_tests.cancel(handle.id, reason="Cancelled by a colleague")
+    record = handle.wait(60)
+    assert run.cancelled.is_set() and record.status == "cancelled"
+    assert record.error_message == "Cancelled by a colleague"
+    assert store.quick_tests.get(handle.id).status == "cancelled"
+
+
+def test_a_run_failed_by_recovery_ends_failed_with_that_reason(
+    store, tmp_path, tiny_data, feature_config
+):
+    handle, run, _ = _running_stored(store, tmp_path, tiny_data, feature_config)
+    store.quick_tests.patch(handle.id, status="failed", error_message="Interrupted: no heartbeat")
+    record = handle.wait(60)
+    assert run.cancelled.is_set()
+    assert record.status == "failed" and record.error_message == "Interrupted: no heartbeat"
+
+
+def test_a_late_write_after_a_delete_is_a_cancel_not_a_busy_store(
+    store, tmp_path, tiny_data, feature_config
+):
+    handle, run, mc = _running_stored(store, tmp_path, tiny_data, feature_config)
+    store.model_configs.delete(mc.id, force=True)
+    # The worker's next epoch arrives before the handle's poll notices: its write finds no
+    # record, which must stop the run (it used to be logged as "store busy" and ignored).
+    handle._on_worker_event(DONE_EVENTS[5])
+    assert run.cancelled.is_set()
+    assert handle.wait(60).status == "cancelled"
+    assert "store_errors" not in handle.facts
+
+
+def test_cancel_without_waiting_returns_at_once(store, tmp_path, tiny_data, feature_config):
+    handle, run, _ = _running_stored(store, tmp_path, tiny_data, feature_config)
+    handle.cancel(timeout=0)  # what a widget's message handler does
+    assert handle.wait(60).status == "cancelled"
+    assert run.cancelled.is_set()
+
+
+def test_the_owner_renews_its_lease_while_it_runs(
+    store, tmp_path, tiny_data, feature_config, monkeypatch
+):
+    import sqlalchemy as sa
+
+    from towerwidgets.store import lease, schema
+
+    monkeypatch.setattr(lease, "HEARTBEAT_SECONDS", 0.05)
+    handle, _run, _ = _running_stored(store, tmp_path, tiny_data, feature_config)
+
+    def beat():
+        with store.transaction("read") as conn:
+            return conn.execute(
+                sa.select(schema.quick_tests.c.heartbeat_at).where(
+                    schema.quick_tests.c.id == handle.id
+                )
+            ).scalar()
+
+    first = beat()
+    deadline = time.time() + 60
+    while beat() == first and time.time() < deadline:
+        handle._done.wait(0.05)
+    assert beat() != first
+    handle.cancel()

@@ -11,6 +11,7 @@ import pandas as pd
 import pytest
 from runner_helpers import generated_code, model_config
 
+from towerwidgets.config import Feature
 from towerwidgets.runner import estimate_quick_test
 from towerwidgets.runner.estimates import MACHINE_PRICES, format_duration
 from towerwidgets.runner.events import QuickTestEvent, decode_line, encode_event, stage_percent
@@ -156,13 +157,17 @@ def test_candidates_carry_the_latest_product_features(tmp_path, feature_config):
     assert candidates.loc["p1", "category"] == "new"
 
 
-def test_cache_key_ignores_config_name_but_not_content_or_data(tmp_path, tiny_data, feature_config):
+def test_cache_key_is_the_transform_code_and_the_data(tmp_path, tiny_data, feature_config):
     base = _prepare(tmp_path / "a", tiny_data, feature_config)
     renamed = _prepare(tmp_path / "b", tiny_data, feature_config.copy_as_new(name="other name"))
     assert renamed.cache_key == base.cache_key
-    changed = feature_config.copy_as_new()
-    changed.product_features[1].embedding_dim = 4
-    assert _prepare(tmp_path / "c", tiny_data, changed).cache_key != base.cache_key
+    # An embedding width is the trainer's business: the transform code is the same.
+    wider = feature_config.copy_as_new()
+    wider.product_features[1].embedding_dim = 4
+    assert _prepare(tmp_path / "c", tiny_data, wider).cache_key == base.cache_key
+    bucketized = feature_config.copy_as_new()
+    bucketized.product_features[2] = Feature(column="price", transform="bucketize", num_buckets=5)
+    assert _prepare(tmp_path / "e", tiny_data, bucketized).cache_key != base.cache_key
     edited = tiny_data.copy()
     edited.loc[0, "price"] += 1
     assert _prepare(tmp_path / "d", edited, feature_config).cache_key != base.cache_key

@@ -24,7 +24,7 @@ def test_version_0_store_is_upgraded_on_open(tmp_path):
     path = tmp_path / "old.db"
     make_v0(path)
     with Store(path) as store:
-        assert store.schema_version == SCHEMA_VERSION == 1
+        assert store.schema_version == SCHEMA_VERSION == 2
         config = store.model_configs.get(1)
         assert config.name == "Legacy Default" and config.created_by == "alice"
         assert config.get_buyer_tower_summary() == "128→32"
@@ -36,7 +36,10 @@ def test_version_0_store_is_upgraded_on_open(tmp_path):
         store.quick_tests.append_epoch(1, {"epoch": 3, "loss": 0.3})
         assert len(store.quick_tests.get(1).epoch_metrics) == 3
     with Store(path) as store:  # opening again is a no-op
-        assert store.schema_version == 1 and len(store.quick_tests.get(1).epoch_metrics) == 3
+        assert (
+            store.schema_version == SCHEMA_VERSION
+            and len(store.quick_tests.get(1).epoch_metrics) == 3
+        )
 
 
 def test_a_newer_schema_is_refused_untouched(tmp_path):

@@ -217,8 +217,9 @@ class FakeHandle:
         self.record = self._store.quick_tests.get(rec.id)
         return self.record
 
-    def cancel(self):
+    def cancel(self, timeout=5.0):
         self.cancelled = True
+        self.cancel_timeout = timeout
         self.release.set()
 
 
@@ -346,6 +347,7 @@ def test_cancel_and_view_results(monkeypatch, store, panel, feature_config):
     front_end(panel, "cancel")
     panel.wait(5)
     assert handle.cancelled and panel.status == "cancelled"
+    assert handle.cancel_timeout == 0  # the message handler only asks; it never waits
     front_end(panel, "view_results", test_id=handle.record.id)
     assert panel.result["id"] == handle.record.id
     assert [r["epoch"] for r in panel.metrics.rows] == [1, 2]
@@ -397,3 +399,20 @@ def test_widgets_never_import_tensorflow(tmp_path):
     )
     root = pathlib.Path(__file__).resolve().parents[2]
     subprocess.run([sys.executable, "-c", code], check=True, cwd=str(root))
+
+
+def test_reopening_the_wizard_closes_the_old_one(store):
+    ms = ModelStructure(store)
+    first = ms.new()
+    second = ms.edit(store.model_configs.create(ModelConfig.from_preset("minimal", name="M")).id)
+    assert first.comm is None and second.comm is not None and ms.wizard is second
+    ms.close()
+    assert second.comm is None
+
+
+def test_closing_the_page_closes_every_child_widget(store):
+    page = ModelingPage(store)
+    wizard = page.structure.new()
+    children = [page.structure, page.quick_test, page.quick_test.metrics, wizard]
+    page.close()
+    assert [child.comm for child in children] == [None] * 4

@@ -293,3 +293,11 @@ def test_a_good_edit_clears_the_notice_of_a_refused_one():
     assert w.notice.startswith("Not applied")
     w.set(name="ok")
     assert w.notice == ""
+
+
+def test_a_valid_no_op_after_a_refused_edit_does_not_raise_the_old_error():
+    w = TowerBuilder()
+    with pytest.raises(ValueError):
+        w.set(output_embedding_dim="wide")
+    w.set(output_embedding_dim=w.config.output_embedding_dim)  # unchanged: nothing to refuse
+    assert w.notice == ""

@@ -192,6 +192,13 @@ class FeatureConfig(StoredModel):
             uses += [(f.column, f"{tower} feature", f.transform) for f in self.features(tower)]
         uses += [(col, f"{c.tower} cross", None) for c in self.crosses for col in c.columns]
         reported: set[str] = set()
+        if isinstance(df.columns, pd.MultiIndex):
+            return [
+                *errors,
+                "The data has multi-level column names; flatten them first, e.g. "
+                "df.columns = ['_'.join(map(str, c)) for c in df.columns]",
+            ]
+        labels = list(df.columns)
         for column, role, transform in uses:
             if not column:
                 continue
@@ -202,14 +209,17 @@ class FeatureConfig(StoredModel):
                     )
                     reported.add(column)
                 continue
+            if labels.count(column) > 1:
+                if column not in reported:
+                    errors.append(
+                        f"Column {column!r} ({role}) appears {labels.count(column)} times in the "
+                        "data; rename or drop the copies"
+                    )
+                    reported.add(column)
+                continue
             if transform in NUMERIC_TRANSFORMS:
                 series = df[column]
-                numeric = pd.api.types.is_numeric_dtype(series) and not pd.api.types.is_bool_dtype(
-                    series
-                )
-                # Datetimes count as numbers: the runner turns them into unix seconds.
-                numeric = numeric or pd.api.types.is_datetime64_any_dtype(series)
-                if not numeric:
+                if not reads_as_numbers(series):
                     errors.append(
                         f"Column {column!r} has dtype {series.dtype} but transform {transform!r} "
                         "needs numbers; use transform 'embedding' for categories"
@@ -252,6 +262,31 @@ class FeatureConfig(StoredModel):
             buyer_features=_infer_features(df, buyer_columns, buyer_id),
             product_features=_infer_features(df, product_columns, product_id),
         )
+
+
+def reads_as_numbers(series: pd.Series) -> bool:
+    """Whether a numeric transform can read the column: numbers (nullable and pyarrow ones
+    too, not booleans), datetimes (tz-aware too; read as epoch seconds), or text whose
+    every present value is a number ("42") or a date ("2024-05-01 12:00")."""
+    import pandas as pd
+
+    if pd.api.types.is_bool_dtype(series):
+        return False
+    if pd.api.types.is_numeric_dtype(series) or pd.api.types.is_datetime64_any_dtype(series):
+        return True
+    if not (pd.api.types.is_object_dtype(series) or pd.api.types.is_string_dtype(series)):
+        return False  # categorical, timedelta, period, interval ...
+    present = series[series.notna()]
+    if any(isinstance(v, bool) for v in present.head(1000)):
+        return False
+    if pd.to_numeric(present.astype(str), errors="coerce").notna().all():
+        return True
+    sample = present.head(1000).astype(str)  # dates: a sample (parsing text is slow)
+    try:
+        parsed = pd.to_datetime(sample, utc=True, errors="coerce", format="mixed")
+    except (ValueError, TypeError, OverflowError):
+        return False
+    return bool(parsed.notna().all())
 
 
 def _embedding_dim(cardinality: int) -> int:

@@ -80,6 +80,8 @@ class QuickTest(StoredModel):
     backend: str = "local"
     owner_pid: int | None = None
     worker_pid: int | None = None
+    # The owner's host (hostname/boot id/PID namespace): only that host signals its PIDs.
+    host_id: str = ""
 
     # results
     loss: float | None = None

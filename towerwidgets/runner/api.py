@@ -20,6 +20,7 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
+from towerwidgets.runner import reducer
 from towerwidgets.runner.estimates import estimate_quick_test
 from towerwidgets.runner.events import QuickTestEvent, stage_percent
 from towerwidgets.runner.prepare import (
@@ -38,7 +39,7 @@ __all__ = [
     "towerwidgets_home",
 ]
 
-COLLAPSE_WARNING_THRESHOLD = 0.5
+COLLAPSE_WARNING_THRESHOLD = reducer.COLLAPSE_WARNING_THRESHOLD
 STORE_PROGRESS_INTERVAL = 1.0
 STORE_POLL_INTERVAL = 0.5
 DEFAULT_SEED = 42
@@ -88,7 +89,11 @@ def _short(error: BaseException) -> str:
 
 
 class QuickTestHandle:
-    """A running (or finished) quick test: its record, its events, wait and cancel."""
+    """A running (or finished) quick test: its record, its events, wait and cancel.
+
+    The record changes themselves are the pure functions of ``reducer.py``; this class runs
+    them on its thread, writes the store, renews the test's lease and tells listeners.
+    """
 
     def __init__(
         self,
@@ -108,6 +113,7 @@ class QuickTestHandle:
         self._record_lock = threading.RLock()
         self._run: Any = None
         self._cancel_requested = False
+        self._lost: tuple[str, str] | None = None  # (status, reason) the store imposed
         self._worker_error: dict[str, Any] | None = None
         self._last_store_write = 0.0
         self._done = threading.Event()
@@ -156,13 +162,16 @@ class QuickTestHandle:
         self._done.wait(timeout)
         return self.record
 
-    def cancel(self, timeout: float = 5.0) -> Any:
-        """Stop the test: the worker ends within 2 s and the record becomes ``cancelled``."""
+    def cancel(self, timeout: float | None = 5.0) -> Any:
+        """Stop the test: the worker ends within 2 s and the record becomes ``cancelled``.
+        Waits up to ``timeout`` seconds for that; ``timeout=0`` only asks (widgets must
+        not block the kernel's message handler) and the final event follows."""
         self._cancel_requested = True
         run = self._run
         if run is not None:
-            run.cancel()
-        self._done.wait(timeout)
+            threading.Thread(target=run.cancel, name="tw-cancel", daemon=True).start()
+        if timeout:
+            self._done.wait(timeout)
         return self.record
 
     def __repr__(self) -> str:
@@ -182,148 +191,127 @@ class QuickTestHandle:
             with contextlib.suppress(Exception):
                 listener(event)
 
+    def _lose(self, stored: Any | None) -> None:
+        """The store moved on without us (cancel, delete, recovery): stop the worker."""
+        if self._lost is None:
+            self._lost = reducer.lost_ownership(stored)
+        self._cancel_requested = True
+        if self._run is not None:
+            self._run.cancel()
+
+    def _stored_or_none(self) -> Any | None:
+        from towerwidgets.errors import NotFoundError
+
+        try:
+            return self.store.quick_tests.get(self.record.id)
+        except NotFoundError:
+            return None
+
     def _save(self, force: bool = True) -> None:
-        """Write the record; a cancel made elsewhere (store.quick_tests.cancel) wins."""
-        if self.store is None:
+        """Write the record. A cancel, delete or recovery made elsewhere wins: the run
+        stops and ends as the store says; a busy store is retried on the next event."""
+        if self.store is None or self._lost is not None:
             return
         now = time.time()
         if not force and now - self._last_store_write < STORE_PROGRESS_INTERVAL:
             return
         self._last_store_write = now
-        from towerwidgets.errors import InvalidTransitionError
+        from towerwidgets.errors import InvalidTransitionError, NotFoundError
 
         try:
             self.store.quick_tests.update(self.record)
+        except NotFoundError:
+            self._lose(None)
         except InvalidTransitionError:
-            self._cancel_requested = True
-            if self._run is not None:
-                self._run.cancel()
+            try:
+                stored = self._stored_or_none()
+            except Exception:  # cannot tell why: it moved on to a final status elsewhere
+                stored = self.record.model_copy(update={"status": "cancelled"})
+            self._lose(stored)
         except Exception:  # the store is busy or gone: keep running, try again next event
             self.facts.setdefault("store_errors", []).append(traceback.format_exc(limit=1))
 
+    def _apply(self, step: reducer.Step) -> None:
+        """Carry out a reducer step's facts and store writes (under the record lock); the
+        caller publishes ``step.publish`` after releasing it."""
+        if step.facts:
+            self.facts.update(step.facts)
+        if step.worker_error is not None:
+            self._worker_error = step.worker_error
+        if step.epoch_row is not None and self.store is not None and self._lost is None:
+            from towerwidgets.errors import NotFoundError
+
+            try:
+                self.store.quick_tests.append_epoch(self.record.id, step.epoch_row)
+            except NotFoundError:
+                self._lose(None)
+            except Exception:
+                self.facts.setdefault("store_errors", []).append(traceback.format_exc(limit=1))
+        if step.save:
+            self._save(force=step.save == reducer.SAVE_NOW)
+
     def _set_stage(self, stage: str, fraction: float = 0.0, percent: int | None = None) -> None:
         with self._record_lock:
-            percent = stage_percent(stage, fraction) if percent is None else percent
-            if stage != self.record.current_stage:
-                self.record.stage_history = [
-                    *self.record.stage_history,
-                    {"stage": stage, "at": _now().isoformat(), "progress_percent": percent},
-                ]
-            self.record.current_stage = stage
-            self.record.progress_percent = max(self.record.progress_percent, min(percent, 100))
-            self._save()
-        self._publish(QuickTestEvent("stage", stage=stage, progress_percent=percent))
+            if percent is None:
+                percent = stage_percent(stage, fraction)
+            step = reducer.set_stage(self.record, stage, _now(), percent)
+            self._apply(step)
+        for event in step.publish:
+            self._publish(event)
 
     def _warn(self, message: str) -> None:
         with self._record_lock:
-            if message in self.record.warnings:
-                return
-            self.record.warnings = [*self.record.warnings, message]
-        self._publish(QuickTestEvent("warning", stage=self.record.current_stage, message=message))
+            step = reducer.add_warning(self.record, message)
+            self._apply(step)
+        for event in step.publish:
+            self._publish(event)
 
     def _on_worker_event(self, data: dict[str, Any]) -> None:
-        kind = data.get("kind")
-        if kind == "ready":
-            return
-        if kind == "stage":
-            stage = data.get("stage", "")
-            if stage == "done":
-                return  # the kernel declares done after checking the exit code
-            self._set_stage(stage, percent=data.get("progress_percent"))
-            return
-        if kind == "error":
-            self._worker_error = data
-            return
-        event = QuickTestEvent.from_dict(data)
         with self._record_lock:
-            rec = self.record
-            if kind == "progress":
-                if event.progress_percent is not None:
-                    rec.progress_percent = max(
-                        rec.progress_percent, min(event.progress_percent, 99)
-                    )
-                self._save(force=False)
-            elif kind == "epoch":
-                row = dict(event.metrics)
-                rec.epoch_metrics = [*rec.epoch_metrics, row]
-                for name in (
-                    "loss",
-                    "recall_at_10",
-                    "recall_at_50",
-                    "recall_at_100",
-                    "rmse",
-                    "mae",
-                ):
-                    value = row.get(name)
-                    if isinstance(value, int | float):
-                        setattr(rec, name, float(value))
-                if event.progress_percent is not None:
-                    rec.progress_percent = max(
-                        rec.progress_percent, min(event.progress_percent, 99)
-                    )
-                if self.store is not None:
-                    with contextlib.suppress(Exception):
-                        self.store.quick_tests.append_epoch(rec.id, row)
-                self._save()
-            elif kind == "info":
-                metrics = event.metrics
-                self.facts.update(metrics)
-                if "worker_pid" in metrics:
-                    rec.worker_pid = int(metrics["worker_pid"])
-                if "transform_vocabularies" in metrics:
-                    rec.vocabulary_stats = {
-                        **rec.vocabulary_stats,
-                        "transform_vocabularies": metrics["transform_vocabularies"],
-                    }
-                if "transform_cache_hit" in metrics:
-                    rec.vocabulary_stats = {
-                        **rec.vocabulary_stats,
-                        "transform_cache_hit": bool(metrics["transform_cache_hit"]),
-                    }
-                if metrics.get("export_path"):
-                    rec.export_path = str(metrics["export_path"])
-                if metrics.get("vertex_pipeline_id"):
-                    rec.vertex_pipeline_id = str(metrics["vertex_pipeline_id"])
-                if metrics.get("vertex_console_url"):
-                    rec.vertex_console_url = str(metrics["vertex_console_url"])
-                self._save()
-        if kind == "warning":
-            self._warn(event.message)
-            return
-        self._publish(event)
+            step = reducer.apply_worker_event(self.record, data, _now())
+            self._apply(step)
+        for event in step.publish:
+            self._publish(event)
+
+    def _heartbeat(self) -> None:
+        """Renew the lease every HEARTBEAT_SECONDS until the run ends; learn of a cancel or
+        a delete made elsewhere even while the kernel validates or prepares."""
+        from towerwidgets.store.lease import HEARTBEAT_SECONDS
+
+        while not self._done.wait(HEARTBEAT_SECONDS):
+            if self.store is None or self.record.id is None or self._lost is not None:
+                continue
+            try:
+                stored = self.store.quick_tests.heartbeat(self.record.id)
+            except Exception:  # busy: the next beat tries again, the lease is generous
+                continue
+            if stored is None:
+                self._lose(None)
+            elif stored in ("completed", "failed", "cancelled") and not self._done.is_set():
+                with contextlib.suppress(Exception):
+                    self._lose(self._stored_or_none())
 
     # ── the run ─────────────────────────────────────────────────────────────────────────
 
     def _finish(self, status: str, message: str = "", stage: str = "") -> None:
+        if self._lost is not None:  # the store decided: end as it says, with its reason
+            status, message = self._lost
         with self._record_lock:
-            rec = self.record
-            if rec.is_finished:
+            step = reducer.finish(
+                self.record,
+                status,
+                _now(),
+                duration_seconds=round(time.time() - self._started),
+                message=message,
+                stage=stage,
+                local=self.backend.machine == "local",
+            )
+            if not step.publish:
                 self._done.set()
                 return
-            rec.status = status
-            rec.completed_at = _now()
-            rec.duration_seconds = round(time.time() - self._started)
-            if status == "completed":
-                rec.current_stage = "done"
-                rec.progress_percent = 100
-                rec.stage_history = [
-                    *rec.stage_history,
-                    {"stage": "done", "at": _now().isoformat(), "progress_percent": 100},
-                ]
-                rec.cost_usd = 0.0 if self.backend.machine == "local" else rec.cost_usd
-            elif status == "failed":
-                rec.error_stage = stage or rec.current_stage or "validate"
-                rec.error_message = message
             self._save()
-        self._publish(
-            QuickTestEvent(
-                "status",
-                stage=self.record.current_stage,
-                status=status,
-                message=message,
-                progress_percent=self.record.progress_percent,
-            )
-        )
+        for event in step.publish:
+            self._publish(event)
         if getattr(self.backend, "keep_warm", False):
             with contextlib.suppress(Exception):
                 self.backend.prewarm()  # the next test starts with TensorFlow imported
@@ -332,25 +320,23 @@ class QuickTestHandle:
             self._cond.notify_all()
 
     def _check_store_cancel(self) -> bool:
+        """Whether the record was cancelled, deleted or failed elsewhere (a read)."""
         if self.store is None or self.record.id is None:
             return False
+        if self._lost is not None:
+            return True
         try:
-            stored = self.store.quick_tests.get(self.record.id).status
-        except Exception:
+            stored = self._stored_or_none()
+        except Exception:  # busy: look again at the next poll
             return False
-        return stored == "cancelled"
+        if stored is None or stored.status in ("cancelled", "failed"):
+            self._lose(stored)
+            return True
+        return False
 
     def _final_warnings(self) -> None:
-        rows = self.record.epoch_metrics
-        if not rows:
-            return
-        collapsed = rows[-1].get("collapsed_fraction")
-        if isinstance(collapsed, int | float) and collapsed >= COLLAPSE_WARNING_THRESHOLD:
-            self._warn(
-                f"Collapsed embeddings: {collapsed:.0%} of candidate embeddings are zero or equal "
-                "to another candidate's, so Recall@K is not meaningful. Use a linear output "
-                "layer, a lower learning rate or more epochs."
-            )
+        for message in reducer.final_warnings(self.record):
+            self._warn(message)
 
     def _execute(self, job: dict[str, Any]) -> None:
         """Runs on a background thread: validate → prepare → backend → final status."""
@@ -513,7 +499,6 @@ class QuickTestHandle:
         while code_ is None:
             code_ = self._run.wait(STORE_POLL_INTERVAL)
             if code_ is None and not self._cancel_requested and self._check_store_cancel():
-                self._cancel_requested = True
                 self._run.cancel()
         # A remote job may also be cancelled from its own console.
         cancelled_remotely = getattr(self._run, "ended_cancelled", False) is True
@@ -560,6 +545,7 @@ def start_quick_test(
     """
     from towerwidgets.config import FeatureConfig, ModelConfig, QuickTest
     from towerwidgets.runner.backends import LocalBackend
+    from towerwidgets.store.lease import host_identity
 
     if store is None:
         from towerwidgets.store import Store
@@ -594,6 +580,7 @@ def start_quick_test(
         seed=seed,
         backend=backend.name,
         owner_pid=os.getpid(),
+        host_id=host_identity(),
         estimated_duration_seconds=round(estimate.seconds) if estimate else None,
         cost_usd=estimate.cost_usd if estimate else None,
     )
@@ -618,6 +605,7 @@ def start_quick_test(
         target=handle._execute, args=(job,), name=f"tw-quicktest-{record.id}", daemon=True
     )
     handle._thread.start()
+    threading.Thread(target=handle._heartbeat, name=f"tw-lease-{record.id}", daemon=True).start()
     return handle
 
 

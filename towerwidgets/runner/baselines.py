@@ -32,27 +32,33 @@ def compute_baselines(
 ) -> dict[str, float]:
     """``{"recall_at_10": …, "recall_at_50": …, "recall_at_100": …, "rmse": …, "mae": …}``;
     the rating metrics only when ``rating_key`` is a numeric column with training values."""
+    import numpy as np
     import pandas as pd
 
     out: dict[str, float] = {}
     if len(evaluation) and len(candidates):
-        counts = train[product_key].value_counts()
-        popularity = candidates[product_key].map(counts).fillna(0).to_numpy()
+        # ids as plain strings: any dtype (categorical, pyarrow, nullable) counts alike
+        train_ids = train[product_key].astype(str)
+        candidate_ids = candidates[product_key].astype(str)
+        eval_ids = evaluation[product_key].astype(str)
+        counts = train_ids.value_counts()
+        popularity = candidate_ids.map(counts).fillna(0).to_numpy(dtype=float)
         # rank of a product with popularity p: candidates with popularity >= p
-        ordered = pd.Series(popularity).sort_values(ascending=False).to_numpy()
-        positive = evaluation[product_key].map(counts).fillna(0)
-        known = evaluation[product_key].isin(set(candidates[product_key]))
+        descending = -np.sort(-popularity)
+        positive = eval_ids.map(counts).fillna(0).to_numpy(dtype=float)
+        known = eval_ids.isin(set(candidate_ids)).to_numpy(dtype=bool)
         # count of candidates with popularity >= p, via a search in the descending array
-        ranks = (-ordered).searchsorted(-positive.to_numpy(), side="right")
+        ranks = (-descending).searchsorted(-positive, side="right")
         for k in RECALL_AT:
-            out[f"recall_at_{k}"] = round(float(((ranks <= k) & known.to_numpy()).mean()), 6)
+            out[f"recall_at_{k}"] = round(float(((ranks <= k) & known).mean()), 6)
     if rating_key and rating_key in train.columns and rating_key in evaluation.columns:
-        ratings = pd.to_numeric(train[rating_key], errors="coerce").dropna()
-        actual = pd.to_numeric(evaluation[rating_key], errors="coerce").dropna()
+        ratings = pd.to_numeric(train[rating_key], errors="coerce").astype("float64").to_numpy()
+        actual = pd.to_numeric(evaluation[rating_key], errors="coerce").astype("float64").to_numpy()
+        ratings, actual = ratings[np.isfinite(ratings)], actual[np.isfinite(actual)]
         if len(ratings) and len(actual):
             error = actual - float(ratings.mean())
-            out["rmse"] = round(float(math.sqrt((error**2).mean())), 6)
-            out["mae"] = round(float(error.abs().mean()), 6)
+            out["rmse"] = round(float(math.sqrt(float((error**2).mean()))), 6)
+            out["mae"] = round(float(np.abs(error).mean()), 6)
     return out
 
 

@@ -18,10 +18,9 @@ from towerwidgets.runner.baselines import compute_baselines
 if TYPE_CHECKING:
     import pandas as pd
 
-CACHE_VERSION = 1
+CACHE_VERSION = 2
 EVAL_FRACTION = 0.2
-# A config's identity for caching: its content, not its name, id, author or timestamps.
-_NON_CONTENT_FIELDS = ("id", "name", "description", "created_at", "updated_at", "created_by")
+_EPOCH = "1970-01-01"
 
 
 class QuickTestInputError(ValueError):
@@ -85,22 +84,20 @@ def module_constants(code: str) -> dict[str, Any]:
     return constants
 
 
-def content_hash(config: Any) -> str:
-    data = config.to_dict() if hasattr(config, "to_dict") else dict(config)
-    for name in _NON_CONTENT_FIELDS:
-        data.pop(name, None)
-    return hashlib.sha256(json.dumps(data, sort_keys=True, default=str).encode()).hexdigest()
-
-
 def _code_hash(code: str) -> str:
     """Hash of the code without comments/blank lines (the header carries a timestamp)."""
     lines = [ln for ln in code.splitlines() if ln.strip() and not ln.lstrip().startswith("#")]
     return hashlib.sha256("\n".join(lines).encode()).hexdigest()
 
 
-def validate_inputs(feature_config: Any, model_config: Any, df: pd.DataFrame, rating_column: str):
-    """Raise QuickTestInputError with every blocking problem; return non-blocking warnings."""
+def validate_inputs(
+    feature_config: Any, model_config: Any, df: pd.DataFrame, rating_column: str
+) -> list[str]:
+    """Raise QuickTestInputError with every blocking problem; return non-blocking warnings.
+    Everything a worker could trip on is refused here, naming the column."""
     import pandas as pd
+
+    from towerwidgets.config.feature_config import reads_as_numbers
 
     problems: list[str] = []
     problems += [f"Feature config: {p}" for p in feature_config.validate()]
@@ -119,12 +116,11 @@ def validate_inputs(feature_config: Any, model_config: Any, df: pd.DataFrame, ra
                 f"Rating column {rating_column!r} is not in the data; available: "
                 + ", ".join(map(str, df.columns))
             )
+        elif list(df.columns).count(rating_column) > 1:
+            problems.append(f"Rating column {rating_column!r} appears more than once in the data")
         else:
             series = df[rating_column]
-            numeric = pd.api.types.is_numeric_dtype(series) and not pd.api.types.is_bool_dtype(
-                series
-            )
-            if not numeric:
+            if not reads_as_numbers(series) or pd.api.types.is_datetime64_any_dtype(series):
                 problems.append(
                     f"Rating column {rating_column!r} must be numeric but has dtype {series.dtype}"
                     " (e.g. text); pick a numeric column such as a rating or a quantity"
@@ -137,7 +133,51 @@ def validate_inputs(feature_config: Any, model_config: Any, df: pd.DataFrame, ra
     return warnings
 
 
+def epoch_seconds(series: pd.Series) -> pd.Series:
+    """Seconds since 1970-01-01 UTC as finite floats (NaN where a value is no time).
+
+    Datetimes count in UTC (naive ones are taken as UTC, aware ones converted), numbers
+    are epoch seconds already, text is read as numbers if it all is, else parsed as dates.
+    Positional: the result has a fresh 0..n-1 index.
+    """
+    import numpy as np
+    import pandas as pd
+
+    values = series.reset_index(drop=True)
+    if not pd.api.types.is_datetime64_any_dtype(values):
+        numbers = _numbers(values)
+        if (
+            pd.api.types.is_numeric_dtype(values)
+            or numbers[values.notna().to_numpy()].notna().all()
+        ):
+            return numbers
+        if isinstance(values.dtype, pd.CategoricalDtype):
+            values = values.astype(object)
+        try:
+            values = pd.to_datetime(values, utc=True, errors="coerce", format="mixed")
+        except (ValueError, TypeError, OverflowError):
+            return pd.Series(np.full(len(values), np.nan))
+    stamps = pd.to_datetime(values, utc=True)
+    seconds = (stamps - pd.Timestamp(_EPOCH, tz="UTC")) / pd.Timedelta(seconds=1)
+    return pd.Series(np.asarray(seconds, dtype=float))
+
+
+def _numbers(series: pd.Series) -> pd.Series:
+    """Finite floats (NaN for anything else: text, inf, missing), positional index."""
+    import numpy as np
+    import pandas as pd
+
+    values = series.reset_index(drop=True)
+    if isinstance(values.dtype, pd.CategoricalDtype) or pd.api.types.is_bool_dtype(values):
+        values = values.astype(object)
+    numbers = pd.to_numeric(values, errors="coerce")
+    array = np.asarray(pd.Series(numbers).astype("Float64").to_numpy(na_value=np.nan), float)
+    array[~np.isfinite(array)] = np.nan
+    return pd.Series(array)
+
+
 def _convert(df: pd.DataFrame, column_types: dict[str, str]) -> tuple[pd.DataFrame, list[str]]:
+    """The columns the transform reads, typed as it declares them (positional index)."""
     import numpy as np
     import pandas as pd
 
@@ -149,17 +189,18 @@ def _convert(df: pd.DataFrame, column_types: dict[str, str]) -> tuple[pd.DataFra
                 f"The generated transform reads column {name!r}, which is not in the data",
                 stage="prepare data",
             )
-        series = df[name]
-        if pd.api.types.is_datetime64_any_dtype(series):
-            series = series.astype("datetime64[ns]").astype("int64") // 1_000_000_000
+        series = df[name].reset_index(drop=True)
         if kind == "string":
-            missing = int(series.isna().sum())
-            values = series.astype(str).where(series.notna(), "")
-            if missing:
-                notes.append(f"{missing} missing values in column {name!r} were read as ''")
-            out[name] = values.astype(object)
+            missing = series.isna().to_numpy(dtype=bool)
+            values = series.astype(object).astype(str).to_numpy(dtype=object)
+            values[missing] = ""
+            if missing.any():
+                notes.append(
+                    f"{int(missing.sum())} missing values in column {name!r} were read as ''"
+                )
+            out[name] = pd.Series(values, dtype=object)
         else:
-            numbers = pd.to_numeric(series, errors="coerce")
+            numbers = epoch_seconds(series)  # numbers, or times as seconds (validated)
             missing = int(numbers.isna().sum())
             if missing:
                 fill = float(numbers.mean()) if missing < len(numbers) else 0.0
@@ -168,8 +209,11 @@ def _convert(df: pd.DataFrame, column_types: dict[str, str]) -> tuple[pd.DataFra
                     f"{missing} missing or non-numeric values in column {name!r} were "
                     f"replaced by the column mean ({fill:.4g})"
                 )
-            out[name] = numbers.astype(np.float64 if kind == "float" else np.int64)
-    return pd.DataFrame(out, index=df.index), notes
+            if kind == "float":
+                out[name] = numbers.clip(-3.4e38, 3.4e38).astype(np.float64)
+            else:
+                out[name] = numbers.clip(-(2**62), 2**62).round().astype(np.int64)
+    return pd.DataFrame(out), notes
 
 
 def fingerprint(frame: pd.DataFrame) -> str:
@@ -192,13 +236,28 @@ def _time_column(feature_config: Any, columns: list[str]) -> str | None:
     return None
 
 
-def _time_values(df: pd.DataFrame, column: str, index: Any) -> Any:
-    import pandas as pd
-
-    values = df.loc[index, column]
-    if pd.api.types.is_datetime64_any_dtype(values):
-        return values.astype("datetime64[ns]").astype("int64").to_numpy()
-    return pd.to_numeric(values, errors="coerce").fillna(0).to_numpy()
+def _split_times(df: pd.DataFrame, column: str) -> Any:
+    """The times a temporal split orders by, or a clear refusal when some are no time."""
+    times = epoch_seconds(df[column])
+    bad = times.isna().to_numpy()
+    if bad.any():
+        raw = df[column].reset_index(drop=True)[bad]
+        missing = int(raw.isna().sum())
+        unparsed = [repr(v) for v in raw[raw.notna()].head(3).tolist()]
+        what = []
+        if missing:
+            what.append(f"{missing} missing")
+        if unparsed:
+            what.append(
+                f"{int(bad.sum()) - missing} not a date or a number (e.g. {', '.join(unparsed)})"
+            )
+        raise QuickTestInputError(
+            f"Column {column!r} cannot order a temporal split: {' and '.join(what)} of "
+            f"{len(times)} values. Use dates (e.g. 2024-05-01 12:00), datetimes or epoch "
+            "seconds, drop those rows, or use split='random'",
+            stage="prepare data",
+        )
+    return times.to_numpy()
 
 
 def prepare_data(
@@ -223,10 +282,12 @@ def prepare_data(
         )
     buyer_key = constants.get("BUYER_ID_KEY") or feature_config.buyer_id_column
     product_key = constants.get("PRODUCT_ID_KEY") or feature_config.product_id_column
+    df = df.reset_index(drop=True)  # positions only: duplicate or multi indexes are normal
     frame, warnings = _convert(df, column_types)
     before = len(frame)
-    keep = (frame[buyer_key] != "") & (frame[product_key] != "")
-    frame = frame[keep]
+    keep = ((frame[buyer_key] != "") & (frame[product_key] != "")).to_numpy()
+    frame = frame[keep].reset_index(drop=True)
+    df = df[keep].reset_index(drop=True)
     if len(frame) < before:
         warnings.append(f"{before - len(frame)} rows without a buyer or product id were dropped")
     if len(frame) < 2:
@@ -250,7 +311,7 @@ def prepare_data(
                 "'column': NAME}",
                 stage="prepare data",
             )
-        order = np.argsort(_time_values(df, column, frame.index), kind="stable")
+        order = np.argsort(_split_times(df, column), kind="stable")
         is_eval = np.zeros(n, dtype=bool)
         is_eval[order[n - n_eval :]] = True
         spec["column"] = column
@@ -262,10 +323,11 @@ def prepare_data(
         raise QuickTestInputError(f"Unknown split {kind!r}; use 'random' or 'temporal'")
     train, evaluation = frame[~is_eval], frame[is_eval]
 
-    # Candidates: every product once, with the features of its latest occurrence.
+    # Candidates: every product once, with the features of its latest occurrence (rows
+    # without a readable time count as the oldest).
     if time_column:
-        order = np.argsort(_time_values(df, time_column, frame.index), kind="stable")
-        ordered = frame.iloc[order]
+        times = epoch_seconds(df[time_column]).fillna(-np.inf).to_numpy()
+        ordered = frame.iloc[np.argsort(times, kind="stable")]
     else:
         ordered = frame
     candidates = ordered.drop_duplicates(product_key, keep="last")
@@ -283,9 +345,10 @@ def prepare_data(
     split_info["baselines"] = compute_baselines(
         train, evaluation, candidates, product_key, constants.get("LABEL_KEY")
     )
+    # What the transform reads, nothing else: its code (the column types are in it) and
+    # the data. Model-side edits (an embedding_dim, the towers) reuse the cached transform.
     key_source = {
         "version": CACHE_VERSION,
-        "feature_config": content_hash(feature_config),
         "transform_code": _code_hash(transform_code),
         "column_types": column_types,
         "data": print_fp,

@@ -6,6 +6,8 @@ Version history:
       no meta table.
   1 — adds ``meta`` (schema version), ``quick_test_epochs`` (one row per epoch) and the
       owner/worker pid columns used to find interrupted quick tests.
+  2 — adds ``host_id`` and ``heartbeat_at`` to quick_tests: a running test's lease (see
+      ``lease.py``), so a shared store never fails a colleague's live run.
 """
 
 from __future__ import annotations
@@ -16,7 +18,7 @@ from collections.abc import Callable
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
 
 metadata = sa.MetaData()
 
@@ -72,6 +74,8 @@ quick_tests = sa.Table(
     sa.Column("updated_at", sa.DateTime, nullable=False),
     sa.Column("owner_pid", sa.Integer, nullable=True),
     sa.Column("worker_pid", sa.Integer, nullable=True),
+    sa.Column("host_id", sa.String(200), nullable=True),
+    sa.Column("heartbeat_at", sa.DateTime, nullable=True),
 )
 
 quick_test_epochs = sa.Table(
@@ -125,4 +129,10 @@ def _upgrade_0_to_1(conn: Connection) -> None:
         )
 
 
-UPGRADES: dict[int, Callable[[Connection], None]] = {0: _upgrade_0_to_1}
+def _upgrade_1_to_2(conn: Connection) -> None:
+    # Rows written before leases keep NULLs: recovery then judges them by updated_at.
+    conn.exec_driver_sql("ALTER TABLE quick_tests ADD COLUMN host_id VARCHAR(200)")
+    conn.exec_driver_sql("ALTER TABLE quick_tests ADD COLUMN heartbeat_at TIMESTAMP")
+
+
+UPGRADES: dict[int, Callable[[Connection], None]] = {0: _upgrade_0_to_1, 1: _upgrade_1_to_2}

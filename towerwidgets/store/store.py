@@ -26,7 +26,7 @@ from towerwidgets.errors import (
     NotFoundError,
     StoreError,
 )
-from towerwidgets.store import changes, schema
+from towerwidgets.store import changes, lease, schema
 
 DEFAULT_PATH = Path(".towerwidgets") / "towerwidgets.db"
 BUSY_TIMEOUT_MS = 30_000
@@ -62,24 +62,13 @@ def _naive(moment: datetime | None) -> datetime | None:
     return moment.astimezone(timezone.utc).replace(tzinfo=None) if moment.tzinfo else moment
 
 
-def _pid_alive(pid: int | None) -> bool:
-    if not pid:
-        return False
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:  # exists, owned by someone else
-        return True
-    return True
-
-
 class Store:
     """Configs and quick tests, one transaction per write.
 
     ``Store()`` opens SQLite at ./.towerwidgets/towerwidgets.db (or ``TOWERWIDGETS_STORE``);
     ``Store(url)`` takes any SQLAlchemy URL or a file path. Opening upgrades an older schema
-    and marks quick tests left "running" by a process that no longer exists as failed.
+    and fails quick tests whose lease lapsed (see ``lease.py``): never a live run of another
+    host or container sharing the store.
     """
 
     def __init__(self, url: str | os.PathLike[str] | None = None, *, recover: bool = True):
@@ -442,11 +431,13 @@ class QuickTestRepository:
         self._t = schema.quick_tests
         self._e = schema.quick_test_epochs
 
-    def _values(self, test: QuickTest) -> dict[str, Any]:
+    def _values(self, test: QuickTest, *, heartbeat: bool) -> dict[str, Any]:
+        """Column values; ``heartbeat`` when the owner writes (its writes renew the lease),
+        not when someone else cancels or recovers the test."""
         data = test.to_dict()
         data.pop("id", None)
         data.pop("epoch_metrics", None)  # kept one row per epoch in quick_test_epochs
-        return {
+        values = {
             "feature_config_id": test.feature_config_id,
             "model_config_id": test.model_config_id,
             "status": test.status,
@@ -455,7 +446,11 @@ class QuickTestRepository:
             "updated_at": _naive(_now()),
             "owner_pid": test.owner_pid,
             "worker_pid": test.worker_pid,
+            "host_id": test.host_id or None,
         }
+        if heartbeat:
+            values["heartbeat_at"] = values["updated_at"]
+        return values
 
     def _load(self, conn: Connection, rows: list[Any]) -> list[QuickTest]:
         if not rows:
@@ -479,9 +474,10 @@ class QuickTestRepository:
         if test.id is not None:
             raise StoreError(f"Quick test {test.id} is already stored; use update()")
         test.created_at = test.created_at or _now()
+        test.host_id = test.host_id or lease.host_identity()  # the creator owns it
         with self._store.transaction("create a quick test") as conn:
             new_id = conn.execute(
-                sa.insert(self._t).values(self._values(test))
+                sa.insert(self._t).values(self._values(test, heartbeat=True))
             ).inserted_primary_key[0]
             for row in test.epoch_metrics:
                 self._insert_epoch(conn, int(new_id), row)
@@ -534,7 +530,9 @@ class QuickTestRepository:
                     f"{test.status!r}"
                 )
             conn.execute(
-                sa.update(self._t).where(self._t.c.id == test.id).values(self._values(test))
+                sa.update(self._t)
+                .where(self._t.c.id == test.id)
+                .values(self._values(test, heartbeat=True))
             )
             if test.status != stored.status:  # not on progress: those come every half second
                 _mark(conn, self._t.name)
@@ -550,7 +548,9 @@ class QuickTestRepository:
             for name, value in fields.items():
                 setattr(test, name, value)
             conn.execute(
-                sa.update(self._t).where(self._t.c.id == test_id).values(self._values(test))
+                sa.update(self._t)
+                .where(self._t.c.id == test_id)
+                .values(self._values(test, heartbeat=False))
             )
             if test.status != row.status:
                 _mark(conn, self._t.name)
@@ -574,16 +574,52 @@ class QuickTestRepository:
                 raise NotFoundError(f"Quick test {test_id} does not exist")
             self._insert_epoch(conn, test_id, row)
 
-    def cancel(self, test_id: int) -> QuickTest:
-        """Mark a pending or running test cancelled and stop its worker if it runs here."""
+    def cancel(self, test_id: int, reason: str = "") -> QuickTest:
+        """Mark a pending or running test cancelled. Its owner notices within a second or
+        two and stops its worker; a worker of this very host is also signalled here. A PID
+        recorded by another host or container is never signalled."""
         test = self.get(test_id)
         if test.is_finished:
             return test
-        test = self.patch(test_id, status="cancelled", completed_at=_now())
-        if _pid_alive(test.worker_pid):
+        fields: dict[str, Any] = {"status": "cancelled", "completed_at": _now()}
+        if reason:
+            fields["error_message"] = reason
+        with self._store.transaction(f"read the lease of quick test {test_id}") as conn:
+            last_seen = conn.execute(
+                sa.select(sa.func.coalesce(self._t.c.heartbeat_at, self._t.c.updated_at)).where(
+                    self._t.c.id == test_id
+                )
+            ).scalar()
+        test = self.patch(test_id, **fields)
+        last_seen = _as_datetime(last_seen)
+        fresh = (
+            last_seen is not None
+            and (
+                _naive(_now()) - last_seen  # type: ignore[operator]
+            ).total_seconds()
+            <= lease.LEASE_SECONDS
+        )
+        # A PID is only meaningful on its own host, and only while its lease holds (after
+        # that the worker is gone and the number may belong to another process).
+        if fresh and test.host_id == lease.host_identity() and lease.pid_alive(test.worker_pid):
             with contextlib.suppress(OSError):
                 os.kill(test.worker_pid, signal.SIGTERM)  # type: ignore[arg-type]
         return test
+
+    def heartbeat(self, test_id: int) -> str | None:
+        """Renew a test's lease; returns its stored status (None when it was deleted), so
+        the owner also learns of a cancel or a delete made elsewhere."""
+        with self._store.transaction(f"renew the lease of quick test {test_id}") as conn:
+            status = conn.execute(
+                sa.select(self._t.c.status).where(self._t.c.id == test_id)
+            ).scalar()
+            if status in ("pending", "running"):
+                conn.execute(
+                    sa.update(self._t)
+                    .where(self._t.c.id == test_id)
+                    .values(heartbeat_at=_naive(_now()))
+                )
+        return status
 
     def delete(self, test_id: int) -> None:
         with self._store.transaction(f"delete quick test {test_id}") as conn:
@@ -592,31 +628,88 @@ class QuickTestRepository:
                 raise NotFoundError(f"Quick test {test_id} does not exist")
             _mark(conn, self._t.name)
 
-    def mark_interrupted(self) -> list[int]:
-        """Fail tests left pending/running by processes that no longer exist; returns their ids."""
+    def mark_interrupted(
+        self, *, now: datetime | None = None, lease_seconds: float | None = None
+    ) -> list[int]:
+        """Fail pending/running tests whose lease lapsed (``lease.recovery_verdict``);
+        returns their ids. ``now`` and ``lease_seconds`` exist for tests."""
+        now = _naive(now or _now())
+        this_host = lease.host_identity()
+        t = self._t
         with self._store.transaction("check for interrupted quick tests") as conn:
             rows = conn.execute(
-                sa.select(self._t.c.id, self._t.c.owner_pid, self._t.c.worker_pid).where(
-                    self._t.c.status.in_(("pending", "running"))
-                )
+                sa.select(
+                    t.c.id,
+                    t.c.owner_pid,
+                    t.c.worker_pid,
+                    t.c.host_id,
+                    sa.func.coalesce(t.c.heartbeat_at, t.c.updated_at).label("last_seen"),
+                ).where(t.c.status.in_(("pending", "running")))
             ).all()
-        dead = [r.id for r in rows if not _pid_alive(r.owner_pid) and not _pid_alive(r.worker_pid)]
+        verdicts = {
+            row.id: lease.recovery_verdict(
+                host_id=row.host_id,
+                owner_pid=row.owner_pid,
+                worker_pid=row.worker_pid,
+                last_seen=_as_datetime(row.last_seen),
+                now=now,  # type: ignore[arg-type]
+                this_host=this_host,
+                lease_seconds=lease_seconds,
+            )
+            for row in rows
+        }
         failed = []
-        for test_id in dead:
+        for test_id, why in verdicts.items():
+            if why is None:
+                continue
             with contextlib.suppress(InvalidTransitionError, NotFoundError):
-                test = self.get(test_id)
-                if test.backend == "vertex" and test.vertex_pipeline_id:
-                    continue  # runs on Vertex AI without its kernel: re-attach, not fail
-                stage = test.current_stage or "validate"
-                self.patch(
-                    test_id,
-                    status="failed",
-                    error_stage=stage,
-                    error_message=(
-                        f"Interrupted: the process running this quick test ended during the "
-                        f"{stage!r} stage before it finished. Start it again."
-                    ),
-                    completed_at=_now(),
-                )
-                failed.append(test_id)
+                if self._fail_interrupted(test_id, now, lease_seconds):  # type: ignore[arg-type]
+                    failed.append(test_id)
         return failed
+
+    def _fail_interrupted(self, test_id: int, now: datetime, lease_seconds: float | None) -> bool:
+        """Fail one test, judging it again inside the write transaction: its owner may have
+        renewed the lease meanwhile, or another host may have recovered it first."""
+        with self._store.transaction(f"fail interrupted quick test {test_id}") as conn:
+            row = conn.execute(sa.select(self._t).where(self._t.c.id == test_id)).first()
+            if row is None or row.status not in ("pending", "running"):
+                return False
+            why = lease.recovery_verdict(
+                host_id=row.host_id,
+                owner_pid=row.owner_pid,
+                worker_pid=row.worker_pid,
+                last_seen=_as_datetime(row.heartbeat_at or row.updated_at),
+                now=now,
+                this_host=lease.host_identity(),
+                lease_seconds=lease_seconds,
+            )
+            if why is None:
+                return False
+            test = self._load(conn, [row])[0]
+            if test.backend == "vertex" and test.vertex_pipeline_id:
+                return False  # runs on Vertex AI without its kernel: re-attach, not fail
+            stage = test.current_stage or "validate"
+            test.status = "failed"
+            test.error_stage = stage
+            test.error_message = (
+                f"Interrupted: {why} during the {stage!r} stage, before the quick test "
+                "finished. Start it again."
+            )
+            test.completed_at = _now()
+            conn.execute(
+                sa.update(self._t)
+                .where(self._t.c.id == test_id)
+                .values(self._values(test, heartbeat=False))
+            )
+            _mark(conn, self._t.name)
+        return True
+
+
+def _as_datetime(value: Any) -> datetime | None:
+    """A stored timestamp as naive UTC (SQLite hands back text from SQL functions)."""
+    if value is None or isinstance(value, datetime):
+        return _naive(value)
+    try:
+        return _naive(datetime.fromisoformat(str(value)))
+    except ValueError:
+        return None

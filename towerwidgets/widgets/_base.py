@@ -95,6 +95,19 @@ class TowerWidget(anywidget.AnyWidget):
                 self._refused(name, str(exc))
                 self.send_state(name)
 
+    def close(self) -> None:
+        """Close this widget and the child widgets it holds (a page's chapters, their
+        wizard and metrics table), so none is left following the store."""
+        children = [
+            getattr(self, name)
+            for name in self.trait_names(sync=True)
+            if isinstance(getattr(self, name, None), anywidget.AnyWidget)
+        ]
+        for child in children:
+            if child is not self:
+                child.close()
+        super().close()
+
     def _refused(self, name: str, message: str) -> None:
         """A front-end value was refused; subclasses show ``message`` to the user."""
         log.info("%s refused %s: %s", type(self).__name__, name, message)

@@ -424,6 +424,7 @@ class ConfigEditor(TowerWidget):
 
     def set(self, **fields: Any) -> None:
         """Set config fields (name, model_type, optimizer…) as the front end would."""
+        self.notice = ""  # a refusal from an earlier edit is not this edit's
         self.set_state({"config_data": {**self.config_data, **fields}})
         if self.notice.startswith("Not applied"):
             raise ValueError(self.notice.removeprefix("Not applied: "))

@@ -85,10 +85,8 @@ class ModelingPage(StoreWatching, TowerWidget):
         return changed
 
     def close(self) -> None:
-        """Close the page and its chapters (they stop following the store)."""
-        for child in (self.structure, self.quick_test):
-            if child is not None:
-                child.close()
+        """Close the page, its chapters and theirs (wizard, metrics table): none keeps
+        following the store (``TowerWidget.close`` closes child widgets)."""
         super().close()
 
     def _cmd_toggle_compare(self, msg: dict[str, Any]) -> None:

@@ -460,10 +460,8 @@ class QuickTestPanel(StoreWatching, TowerWidget):
         if mc.model_type in ("ranking", "multitask"):
             if not self.rating_column:
                 problems.append(f"A {mc.model_type} model needs a numeric rating column")
-        try:
-            from towerwidgets.codegen import generate_trainer_code
-        except ImportError:
-            return problems
+        from towerwidgets.codegen import generate_trainer_code
+
         if not problems:
             try:
                 result = generate_trainer_code(
@@ -508,12 +506,8 @@ class QuickTestPanel(StoreWatching, TowerWidget):
         failed = [f"{c['label']}: {c['text']}" for c in self.checks if not c["ok"]]
         if failed:
             raise ValueError("Cannot start: " + "; ".join(failed))
-        try:
-            from towerwidgets.runner import start_quick_test
-        except (ImportError, AttributeError) as exc:
-            raise RuntimeError(
-                "The quick-test runner (towerwidgets.runner.start_quick_test) is not available"
-            ) from exc
+        from towerwidgets.runner import start_quick_test
+
         fc, mc = self._configs()
         handle = start_quick_test(
             fc,
@@ -623,8 +617,8 @@ class QuickTestPanel(StoreWatching, TowerWidget):
         """Cancel the running quick test."""
         if self._handle is None or not self.running:
             raise ValueError("No quick test is running")
-        self.message = "Cancelling…"  # before the (blocking) cancel: the end may come first
-        self._handle.cancel()
+        self.message = "Cancelling…"  # first: the run's end may come on the follower thread
+        self._handle.cancel(timeout=0)  # never block the kernel's message handler
 
     def wait(self, timeout: float | None = None) -> Any:
         """Block until the background follower finished (scripts and tests)."""

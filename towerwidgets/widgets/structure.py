@@ -219,7 +219,9 @@ class ModelStructure(StoreWatching, TowerWidget):
         )
         wizard.on_save(lambda stored: self._wizard_done(f"Saved “{stored.name}”"))
         wizard.on_cancel(lambda: self._wizard_done(""))
-        self.wizard = wizard
+        old, self.wizard = self.wizard, wizard
+        if old is not None:  # reopening replaces the wizard: the old one stops following the store
+            old.close()
         return wizard
 
     def _wizard_done(self, message: str) -> None:
