@@ -56,11 +56,63 @@ function append(el, children) {
 
 /**
  * Rebuild `root`'s children with `build()` while keeping keyboard focus: the element with
- * the same `data-key` gets focus (and its text selection) back after the rebuild.
+ * the same `data-key` gets focus (and its text selection) back after the rebuild. `after`
+ * runs once the new children are in place (at once, or after a deferred rebuild).
  * @param {HTMLElement} root
  * @param {() => (Node|null|false|undefined)[]} build
+ * @param {() => void} [after]
  */
-export function rebuild(root, build) {
+export function rebuild(root, build, after) {
+  // A control is never rebuilt under the pointer: between pointerdown and the click that
+  // follows it, a rebuild of the subtree holding the pressed element waits (the last one
+  // wins), otherwise the element under the pointer is replaced and the click is lost.
+  watchPointer(root.ownerDocument);
+  if (pressed && root.contains(pressed)) { deferred.set(root, { build, after }); return; }
+  deferred.delete(root);
+  rebuildNow(root, build);
+  if (after) after();
+}
+
+/** @type {Element|null} the element a pointer is pressed on (until its click has run) */
+let pressed = null;
+/** @type {Map<HTMLElement, {build: () => (Node|null|false|undefined)[], after?: () => void}>} */
+const deferred = new Map();
+/** @type {WeakSet<Document>} */
+const watched = new WeakSet();
+
+/** Is a pointer pressed on an element inside `root`? (tests, and views deciding to diff) @param {Element} root */
+export function pointerHeldIn(root) {
+  return !!pressed && root.contains(pressed);
+}
+
+/**
+ * Track presses on `doc` once (shared by every view, so no view has listeners to remove).
+ * The deferred rebuilds run after the click: pointerup's task dispatches the click first.
+ * @param {Document|null} doc
+ */
+function watchPointer(doc) {
+  if (!doc || watched.has(doc)) return;
+  watched.add(doc);
+  doc.addEventListener("pointerdown", (e) => { pressed = /** @type {Element} */ (e.target); }, true);
+  const release = () => {
+    if (!pressed) return;
+    setTimeout(() => {
+      pressed = null;
+      const jobs = [...deferred.entries()];
+      deferred.clear();
+      for (const [root, { build, after }] of jobs) {
+        if (!root.isConnected) continue;
+        rebuildNow(root, build);
+        if (after) after();
+      }
+    }, 0);
+  };
+  doc.addEventListener("pointerup", release, true);
+  doc.addEventListener("pointercancel", release, true);
+}
+
+/** @param {HTMLElement} root @param {() => (Node|null|false|undefined)[]} build */
+function rebuildNow(root, build) {
   const active = /** @type {HTMLElement|null} */ (document.activeElement);
   const key = active && root.contains(active) ? active.dataset.key : undefined;
   /** @type {[number|null, number|null]|null} */
@@ -205,19 +257,23 @@ export function chips({ label, key, options, value, format = String, onChange, c
       step: custom.step ?? "any",
       value: isCustom && value !== null && value !== undefined ? String(value) : "",
     });
+    const errorEl = h("span", { id: `${id}-error`, class: "tw-field-error", role: "alert", hidden: true });
     const commit = () => {
-      const raw = /** @type {HTMLInputElement} */ (input).value.trim();
-      if (raw === "") return;
-      const n = Number(raw);
-      if (!Number.isFinite(n)) return;
-      onChange(custom.integer ? Math.round(n) : n);
+      const field = /** @type {HTMLInputElement} */ (input);
+      const raw = field.value.trim();
+      const bad = !!(field.validity && field.validity.badInput);
+      if (raw === "" && !bad) { showFieldError(field, errorEl, ""); return; }
+      const problem = customProblem(label, raw, bad, custom);
+      showFieldError(field, errorEl, problem);
+      if (problem) return;
+      onChange(Number(raw));
     };
     input.addEventListener("change", commit);
     input.addEventListener("keydown", (e) => {
       if (/** @type {KeyboardEvent} */ (e).key === "Enter") { e.preventDefault(); commit(); }
     });
     group.append(h("label", { class: `tw-chip tw-chip-custom${isCustom ? " tw-selected" : ""}`, for: id },
-      "Custom: ", input));
+      "Custom: ", input), errorEl);
   }
   // Arrow keys move between chips, like a radio group.
   group.addEventListener("keydown", (e) => {
@@ -233,14 +289,35 @@ export function chips({ label, key, options, value, format = String, onChange, c
   return group;
 }
 
+/**
+ * What is wrong with a custom value, in our words ("" when it is fine).
+ * @param {string} label @param {string} raw what was typed @param {boolean} bad the browser could not read it
+ * @param {{min?: number, max?: number, integer?: boolean}} rule
+ */
+export function customProblem(label, raw, bad, { min, max, integer }) {
+  const n = Number(raw);
+  const range = min !== undefined && max !== undefined ? ` from ${min} to ${max}` : "";
+  const kind = integer ? "a whole number" : "a number";
+  if (bad || raw === "" || !Number.isFinite(n) || (integer && !Number.isInteger(n))
+      || (min !== undefined && n < min) || (max !== undefined && n > max)) {
+    return `${label} must be ${kind}${range}${raw === "" ? "" : ` (you entered ${raw})`}.`;
+  }
+  return "";
+}
+
 /** A section heading like the mockups' ════ TITLE ════ bands. @param {string} text @param {...any} extra */
 export function band(text, ...extra) {
   return h("div", { class: "tw-band" }, h("h3", { class: "tw-band-title", text }), ...extra);
 }
 
-/** An "ⓘ" info line. @param {...any} children */
+/** An info line: an "i" drawn in a CSS circle (Debian's fonts have no ⓘ glyph). @param {...any} children */
 export function info(...children) {
-  return h("p", { class: "tw-info" }, h("span", { "aria-hidden": "true", text: "ⓘ " }), ...children);
+  return h("p", { class: "tw-info" }, infoIcon(), ...children);
+}
+
+/** The info mark alone. */
+export function infoIcon() {
+  return h("span", { class: "tw-info-icon", "aria-hidden": "true", text: "i" });
 }
 
 /**
@@ -256,4 +333,30 @@ export async function childModel(model, host, ref) {
   const id = ref.replace(/^anywidget:/, "").replace(/^IPY_MODEL_/, "");
   if (!model.widget_manager) return null;
   return model.widget_manager.get_model(id);
+}
+
+/** Set an element's text only when it changed (no needless mutation). @param {HTMLElement} el @param {string} text */
+export function setText(el, text) {
+  if (el.textContent !== text) el.textContent = text;
+}
+
+/**
+ * Show (or clear) a field's message right next to it: the message element gets the text and
+ * is unhidden, the field gets `aria-invalid` and names the message in `aria-describedby`.
+ * @param {HTMLElement} field @param {HTMLElement} messageEl (has an id) @param {string} message ("" clears)
+ */
+export function showFieldError(field, messageEl, message) {
+  setText(messageEl, message ? `✗ ${message}` : "");
+  messageEl.hidden = !message;
+  field.setAttribute("aria-invalid", message ? "true" : "false");
+  const ids = (field.getAttribute("aria-describedby") || "").split(/\s+/).filter((x) => x && x !== messageEl.id);
+  if (message) ids.unshift(messageEl.id);
+  if (ids.length) field.setAttribute("aria-describedby", ids.join(" "));
+  else field.removeAttribute("aria-describedby");
+}
+
+/** Bring a field with a problem into view and give it focus. @param {HTMLElement} field */
+export function focusField(field) {
+  if (typeof field.scrollIntoView === "function") field.scrollIntoView({ block: "center" });
+  field.focus();
 }

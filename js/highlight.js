@@ -42,6 +42,11 @@ export function tokenize(code) {
 export function highlight(code) {
   const pre = document.createElement("pre");
   pre.className = "tw-code";
+  // It scrolls: keyboard users reach it (Tab) and scroll it with the arrow keys (axe-core's
+  // scrollable-region-focusable).
+  pre.tabIndex = 0;
+  pre.setAttribute("role", "region");
+  pre.setAttribute("aria-label", "Generated code");
   const el = document.createElement("code");
   for (const [kind, text] of tokenize(code)) {
     if (kind === "text") { el.appendChild(document.createTextNode(text)); continue; }

@@ -22,7 +22,7 @@ export const VIEWS = {
  * @param {{model: import("./dom.js").AnyModel, el: HTMLElement, host?: any}} props
  * @returns {() => void} cleanup
  */
-export function render({ model, el, host }) {
+export function renderWidget({ model, el, host }) {
   el.classList.add("tw-root");
   // Keys pressed inside the widget belong to it: without this, JupyterLab's command-mode
   // shortcuts (Enter, arrows…) would take Enter on a card or the arrows of a slider.
@@ -54,4 +54,5 @@ export function keepKeys(e) {
   if (typing || OWN_KEYS.has(e.key)) e.stopPropagation();
 }
 
-export default { render };
+// Only the default export carries `render`: anywidget warns about a directly exported one.
+export default { render: renderWidget };

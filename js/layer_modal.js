@@ -1,5 +1,5 @@
 // The ⚙ layer configuration modals (Dense, Dropout, BatchNorm): Apply / Cancel / ✕ / Escape.
-import { chips, cssEscape, h, info, rebuild, uid } from "./dom.js";
+import { chips, cssEscape, focusField, h, info, rebuild, uid } from "./dom.js";
 
 export const ACTIVATIONS = [
   { value: "relu", label: "ReLU", text: "ReLU: Fast and effective for most cases. Outputs 0 for negative inputs, passes positive inputs unchanged." },
@@ -53,6 +53,10 @@ export function openLayerModal({ container, layer, onApply, onClose, note, scope
     if (back) back.focus();
   };
   const apply = () => {
+    // A value the fields refused stays on screen with its message: Apply does not close
+    // the dialog over it, it takes the user back to that field.
+    const invalid = /** @type {HTMLElement|null} */ (dialog.querySelector('[aria-invalid="true"]'));
+    if (invalid) { focusField(invalid); return; }
     /** @type {Record<string, any>} */
     const params = {};
     if (draft.type === "dense") Object.assign(params, { units: draft.units, activation: draft.activation ?? null, l2_reg: draft.l2_reg ?? 0 });
@@ -138,7 +142,7 @@ function dropoutBody(draft, redraw) {
     h("h4", { class: "tw-field-label", text: "Dropout Rate" }),
     chips({
       label: "Dropout Rate", key: "rate", options: RATE_CHOICES, value: draft.rate,
-      onChange: (v) => { draft.rate = Math.min(0.9, Math.max(0, v)); redraw(); },
+      onChange: (v) => { draft.rate = v; redraw(); },
       custom: { min: 0, max: 0.9, step: 0.05 },
     }),
     h("div", { class: "tw-explain", role: "note" },

@@ -1,7 +1,7 @@
 // MetricsTable: rows per epoch, sortable headers, best value highlighted, a sparkline per metric.
 import { h, listen, rebuild } from "./dom.js";
 
-export const METRICS_TRAITS = ["columns", "rows", "best", "sort_by", "sort_descending", "title", "empty_text"];
+export const METRICS_TRAITS = ["columns", "rows", "best", "sort_by", "sort_descending", "title", "empty_text", "baseline"];
 const SVG = "http://www.w3.org/2000/svg";
 
 /** "0.4731" / "47.3%" style cell text. @param {string} column @param {any} value */
@@ -105,12 +105,27 @@ export function renderMetricsTable({ model, el }) {
         title: isBest ? `Best ${c} (${b.mode === "min" ? "lowest" : "highest"})` : null,
       }, formatCell(c, row[c]), isBest ? h("span", { class: "tw-sr", text: " (best)" }) : null);
     })));
+    const baseline = model.get("baseline") || {};
+    const values = baseline.values || {};
+    const beaten = baseline.beaten || {};
+    const notBeaten = columns.filter((c) => c in values && beaten[c] === false);
+    const foot = Object.keys(values).length ? h("tfoot", null, h("tr", { class: "tw-baseline-row", title: baseline.title || null },
+      columns.map((c, i) => {
+        if (i === 0) return h("th", { scope: "row", text: baseline.label || "Baseline" });
+        if (!(c in values)) return h("td", { text: "" });
+        const lost = beaten[c] === false;
+        return h("td", { class: lost ? "tw-not-beaten" : null },
+          formatCell(c, values[c]), lost ? h("span", { text: " ✗ not beaten" }) : null);
+      }))) : null;
     return [
       title ? h("div", { class: "tw-metrics-title", text: title }) : null,
-      h("div", { class: "tw-table-scroll" },
+      h("div", { class: "tw-table-scroll", tabindex: "0", role: "region", "aria-label": `${title || "Metrics per epoch"} (scrolls)` },
         h("table", { class: "tw-table", "aria-label": title || "Metrics per epoch" },
           h("thead", null, head, sparks),
-          h("tbody", null, body))),
+          h("tbody", null, body),
+          foot)),
+      notBeaten.length ? h("p", { class: "tw-warn tw-baseline-note", role: "note",
+        text: `⚠ The model does not beat the trivial baseline for ${notBeaten.join(", ")} (${baseline.title || "same split"}).` }) : null,
     ];
   }
 

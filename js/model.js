@@ -1,5 +1,6 @@
-// Instant previews of what Python computes (summaries, parameter estimates, labels).
-// Python stays the authority; tests/vectors/model_configs.json keeps both answers equal.
+// Instant previews of what Python computes (summaries and labels). Parameter counts and
+// durations are not here: the front end shows the figures Python sends (one estimator).
+// tests/vectors/model_configs.json keeps the previews equal to Python's answers.
 
 /** @typedef {{type: "dense", units: number, activation?: string|null, l2_reg?: number}
  *   | {type: "dropout", rate: number} | {type: "batch_norm"}} Layer */
@@ -63,50 +64,6 @@ export function towerSummary(layers, empty = "Empty") {
 export function lastDenseIndex(layers) {
   for (let i = (layers || []).length - 1; i >= 0; i -= 1) if (layers[i].type === "dense") return i;
   return -1;
-}
-
-/** Weights + biases of the Dense layers, starting from `inputDim`. @param {Layer[]} layers @param {number} inputDim */
-export function denseParams(layers, inputDim) {
-  let total = 0;
-  let prev = inputDim;
-  for (const layer of layers || []) {
-    if (layer.type === "dense") {
-      total += prev * layer.units + layer.units;
-      prev = layer.units;
-    }
-  }
-  return total;
-}
-
-/** One tower's footer estimate (Python: ModelConfig.tower_params). @param {any} cfg @param {"buyer"|"product"} tower @param {number|null} [dim] */
-export function towerParams(cfg, tower, dim) {
-  return tower === "buyer"
-    ? denseParams(cfg.buyer_tower_layers, dim || 100)
-    : denseParams(cfg.product_tower_layers, dim || 50);
-}
-
-/** The spec's estimate_params. @param {any} cfg @param {number|null} [buyerDim] @param {number|null} [productDim] */
-export function estimateParams(cfg, buyerDim, productDim) {
-  let total = denseParams(cfg.buyer_tower_layers, buyerDim || 100);
-  if (!cfg.share_tower_weights) total += denseParams(cfg.product_tower_layers, productDim || 50);
-  if ((cfg.model_type === "ranking" || cfg.model_type === "multitask") && (cfg.rating_head_layers || []).length) {
-    total += denseParams(cfg.rating_head_layers, cfg.output_embedding_dim * 2);
-  }
-  return total;
-}
-
-/** "~950", "~12K", "~1.2M" (Python: widgets._format.format_params). @param {number|null} n */
-export function formatParams(n) {
-  if (n === null || n === undefined) return "—";
-  if (n < 1000) return `~${n}`;
-  if (n < 1000000) return `~${pyRound(n / 1000)}K`;
-  return `~${(n / 1000000).toFixed(1)}M`;
-}
-
-/** Python's round(): halves go to the even neighbour. @param {number} x */
-function pyRound(x) {
-  const r = Math.round(x);
-  return Math.abs(x % 1) === 0.5 && r % 2 !== 0 ? r - 1 : r;
 }
 
 /** Both towers have the same layers (needed for weight sharing). @param {any} cfg */

@@ -78,7 +78,7 @@ export function renderQuickTest({ model, el, host }) {
         h("div", { class: "tw-box", "aria-label": "Feature config" },
           select("Feature Config", model.get("feature_configs") || [], model.get("feature_config_id"), (v) => set("feature_config_id", v === "" ? null : Number(v)), "fc"),
           fs.name ? h("dl", { class: "tw-facts" },
-            h("dt", { text: "Dataset:" }), h("dd", { text: fs.dataset ? `${fs.dataset}${fs.rows ? ` (${fs.rows} rows)` : ""}` : (fs.rows ? `${fs.rows} rows` : "no data") }),
+            h("dt", { text: "Dataset:" }), h("dd", { text: fs.dataset ? `${fs.dataset}${fs.rows ? ` (${thousands(fs.rows)} rows)` : ""}` : (fs.rows ? `${thousands(fs.rows)} rows` : "no data") }),
             h("dt", { text: "Buyer Tensor:" }), h("dd", { text: `${fs.buyer_tensor_dim}D` }),
             h("dt", { text: "Product Tensor:" }), h("dd", { text: `${fs.product_tensor_dim}D` }),
             h("dt", { text: "Cross Features:" }), h("dd", { text: String(fs.cross_features) }),
@@ -91,14 +91,16 @@ export function renderQuickTest({ model, el, host }) {
             h("dt", { text: "Product:" }), h("dd", { class: "tw-mono", text: ms.product_summary }),
             ms.model_type !== "retrieval" ? [h("dt", { text: "Rating head:" }), h("dd", { class: "tw-mono", text: ms.rating_head_summary })] : null,
             h("dt", { text: "Output:" }), h("dd", { text: `${ms.output_dim}D` }),
+            ms.params_text ? [h("dt", { text: "Parameters:" }), h("dd", { text: ms.params_text, title: ms.params_assumption || null })] : null,
             h("dt", { text: "Optimizer:" }), h("dd", { text: `${ms.optimizer} @ ${ms.learning_rate}` }),
             h("dt", { text: "Batch:" }), h("dd", { text: `${ms.batch_size} • Epochs: ${ms.epochs}` })) : null)),
       model.get("needs_rating") ? h("div", { class: "tw-box tw-rating", role: "group", "aria-label": "Rating column" },
-        h("p", { text: "⚠️ For Ranking/Multitask models, select Rating Column:" }),
+        h("p", { text: rc ? "Ranking and Multitask models learn from this rating column:" : "⚠ Ranking and Multitask models need a rating column: choose one." }),
         columns.length
-          ? select("Rating Column:", columns, model.get("rating_column"), (v) => set("rating_column", v), "rating", (c) => [c.name, c.name])
+          ? select("Rating Column:", [{ name: "" }, ...columns], model.get("rating_column"), (v) => set("rating_column", v), "rating", (c) => [c.name, c.name || "(choose a column)"])
           : h("p", { class: "tw-bad", text: "The data has no numeric column to use as a rating." }),
         rc ? h("p", { class: "tw-muted", text: `Column info: ${rc.dtype} • Range: ${fmtNum(rc.min)} - ${fmtNum(rc.max)} • Mean: ${fmtNum(rc.mean)}` }) : null,
+        rc && rc.warning ? h("p", { class: "tw-warn", role: "note", text: `⚠ ${rc.warning}` }) : null,
         columns.length ? h("p", { class: "tw-muted", text: `Available: ${columns.map((/** @type {any} */ c) => c.name).join(", ")}` }) : null) : null,
       band("Step 2: Quick Test Settings"),
       h("p", { text: "Override model defaults for quick iteration:" }),
@@ -175,6 +177,7 @@ export function renderQuickTest({ model, el, host }) {
           disabled: !model.get("can_start") || running, "aria-disabled": !model.get("can_start") || running ? "true" : "false",
           onclick: () => command(model, "start"),
         })),
+      // Python clears status/stage/progress when another test's results are opened.
       running || status ? h("div", { class: "tw-progress-wrap" },
         h("div", { class: "tw-progress-label", text: `${status ? `${capital(status)}` : ""}${stage ? ` • Stage: ${stage}` : ""} • ${progress}%` }),
         h("div", { class: "tw-progress", role: "progressbar", "aria-valuemin": "0", "aria-valuemax": "100", "aria-valuenow": String(progress), "aria-label": "Quick test progress" },
@@ -182,9 +185,11 @@ export function renderQuickTest({ model, el, host }) {
       message ? h("p", { class: "tw-status", role: "status", text: message }) : null,
       result.id ? h("div", { class: "tw-box tw-result", "aria-label": "Result" },
         h("div", { class: "tw-card-head" }, h("strong", { text: result.title }), h("span", { text: `${result.status_label}  ${result.ago}` })),
+        result.settings ? h("p", { class: "tw-muted tw-run-settings", text: result.settings }) : null,
         h("p", { text: resultLine(result) }),
         consoleLink(result),
         result.error ? h("p", { class: "tw-bad", text: `Error${result.error_stage ? ` in ${result.error_stage}` : ""}: ${result.error}` }) : null,
+        (result.baseline_notes || []).map((/** @type {string} */ w) => h("p", { class: "tw-warn tw-baseline-note", text: `⚠ ${w}` })),
         (result.warnings || []).map((/** @type {string} */ w) => h("p", { class: "tw-warn", text: `⚠ ${w}` }))) : null,
     ]);
   }
@@ -195,6 +200,7 @@ export function renderQuickTest({ model, el, host }) {
       band("Recent Quick Tests"),
       recent.length ? h("ul", { class: "tw-plain tw-recent" }, recent.map((/** @type {any} */ r) => h("li", { class: "tw-box tw-recent-item" },
         h("div", { class: "tw-card-head" }, h("strong", { text: r.title }), h("span", { class: `tw-status-${r.status}`, text: `${r.status_label}  ${r.ago}` })),
+        r.settings ? h("p", { class: "tw-muted tw-run-settings", text: r.settings }) : null,
         h("p", { text: resultLine(r) }),
         h("div", { class: "tw-actions tw-right" }, consoleLink(r), h("button", {
           type: "button", class: "tw-btn tw-btn-small", "data-key": `results:${r.id}`, "aria-label": `View results of ${r.title}`, text: "View Results",
@@ -237,10 +243,13 @@ function resultLine(r) {
   if (r.loss !== null && r.loss !== undefined) parts.push(`Loss: ${r.loss}`);
   if (r.rmse !== null && r.rmse !== undefined) parts.push(`RMSE: ${r.rmse}`);
   parts.push(`Duration: ${r.duration}`);
+  if (r.params_text) parts.push(`Parameters: ${r.params_text}`);
   return parts.join(" • ");
 }
 
 /** @param {string} s */
 const capital = (s) => s.charAt(0).toUpperCase() + s.slice(1);
+/** 100836 -> "100,836". @param {number} n */
+const thousands = (n) => Number(n).toLocaleString("en-US");
 /** @param {number|null} x */
 const fmtNum = (x) => (x === null || x === undefined ? "—" : g(x));

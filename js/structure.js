@@ -79,8 +79,8 @@ export function renderModelStructure({ model, el, host }) {
           h("div", { text: c.type_subtitle })),
         h("dl", { class: "tw-facts" },
           h("dt", { text: "Type:" }), h("dd", { text: c.type_label }),
-          h("dt", { text: "Buyer Tower:" }), h("dd", { class: "tw-mono", text: spaced(c.buyer_summary) }),
-          h("dt", { text: "Product Tower:" }), h("dd", { class: "tw-mono", text: spaced(c.product_summary) }),
+          h("dt", { text: "Buyer Tower:" }), h("dd", { class: "tw-mono", text: `${spaced(c.buyer_summary)}${c.buyer_extras ? `  ${c.buyer_extras}` : ""}` }),
+          h("dt", { text: "Product Tower:" }), h("dd", { class: "tw-mono", text: `${spaced(c.product_summary)}${c.product_extras ? `  ${c.product_extras}` : ""}` }),
           c.model_type !== "retrieval" ? [h("dt", { text: "Rating Head:" }), h("dd", { class: "tw-mono", text: spaced(c.rating_head_summary) })] : null,
           h("dt", { text: "Output:" }), h("dd", { text: `${c.output_dim}D embedding` }))),
       h("p", { class: "tw-card-params", text: `Optimizer: ${c.optimizer} @ ${c.learning_rate}    Batch: ${c.batch_size}    Epochs: ${c.epochs}` }),
@@ -106,13 +106,12 @@ export function renderModelStructure({ model, el, host }) {
       h("div", { class: "tw-actions" }, cancel,
         h("button", { type: "button", class: "tw-btn tw-btn-danger", "data-key": "confirm-delete", text: "Delete", onclick: () => command(model, "confirm_delete") })));
     box.addEventListener("keydown", (e) => { if (/** @type {KeyboardEvent} */ (e).key === "Escape") { e.preventDefault(); command(model, "cancel_delete"); } });
-    rebuild(confirmBox, () => [box]);
-    cancel.focus();
+    rebuild(confirmBox, () => [box], () => cancel.focus());
   }
 
   function drawView() {
     const v = model.get("viewing") || {};
-    if (!v.id) { rebuild(viewBox, () => []); syncModal(); return; }
+    if (!v.id) { rebuild(viewBox, () => [], syncModal); return; }
     const titleId = uid("tw-view");
     const fcs = model.get("feature_configs") || [];
     const selId = uid("tw-fc-select");
@@ -123,7 +122,8 @@ export function renderModelStructure({ model, el, host }) {
       h("div", { class: "tw-input-block tw-muted", text: dim ? `INPUT ${dim}D` : "INPUT (dimension from Features)" }),
       h("ol", { class: "tw-layers tw-readonly" }, layers.map((l, i) => h("li", { class: `tw-layer tw-layer-${i === lastDense(layers) && title !== "Rating Head" ? "output" : l.type}` },
         h("div", { class: "tw-layer-text" }, h("div", { class: "tw-layer-title", text: l.label }), h("div", { class: "tw-layer-detail", text: l.detail }))))));
-    const panel = h("section", { class: "tw-view", role: "dialog", "aria-modal": "true", "aria-labelledby": titleId, tabindex: "-1" },
+    // data-key: Python's answers (the code preview) rebuild the panel; focus stays in it.
+    const panel = h("section", { class: "tw-view", role: "dialog", "aria-modal": "true", "aria-labelledby": titleId, tabindex: "-1", "data-key": "view-panel" },
       h("div", { class: "tw-card-head" },
         h("h3", { id: titleId, text: `View: ${v.name}` }),
         h("button", { type: "button", class: "tw-btn tw-btn-small", "data-key": "close-view", text: "Close", onclick: () => command(model, "close_view") })),
@@ -133,7 +133,9 @@ export function renderModelStructure({ model, el, host }) {
         tower("Buyer Tower", v.buyer_layers || [], v.buyer_input_dim),
         tower("Product Tower", v.product_layers || [], v.product_input_dim),
         v.model_type !== "retrieval" ? tower("Rating Head", v.rating_head_layers || [], v.output_dim * 2) : null),
-      h("p", { text: `Output: ${v.output_dim}D embedding${v.share_tower_weights ? " • Shared tower weights" : ""} • Est. ${v.params_text} params` }),
+      h("p", { text: `Output: ${v.output_dim}D embedding${v.share_tower_weights ? " • Shared tower weights" : ""} • ${v.params_text} params` }),
+      v.params_assumption ? h("p", { class: "tw-muted", text: `(${v.params_assumption})` }) : null,
+      (v.summary_rows || []).length ? summaryTable(v) : null,
       h("h4", { text: "Training Parameters" }),
       h("p", { text: `Optimizer: ${v.optimizer} @ ${v.learning_rate} • Batch: ${v.batch_size} • Epochs: ${v.epochs}${v.model_type === "multitask" ? ` • Loss weights: retrieval ${v.retrieval_weight}, ranking ${v.ranking_weight}` : ""}` }),
       h("h4", { text: "Generated Trainer Code" }),
@@ -149,13 +151,28 @@ export function renderModelStructure({ model, el, host }) {
         },
         h("option", { value: "", text: "(select to preview code)", selected: model.get("feature_config_id") === null }),
         fcs.map((/** @type {any} */ fc) => h("option", { value: String(fc.id), text: fc.name, selected: fc.id === model.get("feature_config_id") })))),
+      code ? h("div", { class: "tw-actions" },
+        h("button", {
+          type: "button", class: "tw-btn tw-btn-small", "data-key": "copy-code", text: "Copy code",
+          onclick: () => copyCode(code),
+        }),
+        h("span", { class: "tw-muted", role: "status", "data-role": "copy-status" })) : null,
       codeError ? h("p", { class: "tw-errors", role: "alert", text: codeError }) : null,
       code ? highlight(code) : (!codeError ? h("p", { class: "tw-muted", text: fcs.length ? "Select a Feature Config to preview the generated trainer code." : "No Feature Configs in the store yet: create one to preview the generated code." }) : null));
     panel.addEventListener("keydown", (e) => { if (/** @type {KeyboardEvent} */ (e).key === "Escape") { e.preventDefault(); command(model, "close_view"); } });
     const hadFocus = viewBox.contains(document.activeElement);
-    rebuild(viewBox, () => [panel]);
-    syncModal();
-    if (!hadFocus && lastFocus.startsWith("view:")) { panel.focus(); lastFocus = ""; }
+    rebuild(viewBox, () => [panel], () => {
+      syncModal();
+      if (!hadFocus && lastFocus.startsWith("view:")) { panel.focus(); lastFocus = ""; }
+    });
+  }
+
+  /** Copy the generated code; say whether it worked (the clipboard may be refused). @param {string} code */
+  async function copyCode(code) {
+    let text = "Copied";
+    try { await navigator.clipboard.writeText(code); } catch { text = "Copy failed: select the code and press Ctrl+C"; }
+    const line = /** @type {HTMLElement|null} */ (viewBox.querySelector('[data-role="copy-status"]'));
+    if (line) line.textContent = text;
   }
 
   async function drawWizard() {
@@ -191,6 +208,31 @@ export function renderModelStructure({ model, el, host }) {
     if (wizardCleanup) wizardCleanup();
     root.remove();
   };
+}
+
+/**
+ * The model.summary()-style table: layer, output shape, params, part by part.
+ * @param {any} v the viewing dict
+ */
+function summaryTable(v) {
+  /** @type {HTMLElement[]} */
+  const body = [];
+  let part = "";
+  for (const r of v.summary_rows) {
+    if (r.part !== part) {
+      part = r.part;
+      body.push(h("tr", { class: "tw-summary-part" }, h("th", { scope: "rowgroup", colSpan: 3, text: part })));
+    }
+    body.push(h("tr", null, h("td", { class: "tw-mono", text: r.layer }), h("td", { class: "tw-mono", text: r.shape }),
+      h("td", { class: "tw-num", text: r.params === null || r.params === undefined ? "?" : Number(r.params).toLocaleString("en-US") })));
+  }
+  return h("details", { class: "tw-model-summary" },
+    h("summary", { text: "Layers, output shapes and parameters (like Keras' model.summary())" }),
+    h("div", { class: "tw-table-scroll", tabindex: "0", role: "region", "aria-label": "Model summary (scrolls)" },
+      h("table", { class: "tw-table" },
+        h("thead", null, h("tr", null, h("th", { scope: "col", text: "Layer" }), h("th", { scope: "col", text: "Output shape" }), h("th", { scope: "col", text: "Param #" }))),
+        h("tbody", null, body),
+        h("tfoot", null, h("tr", null, h("th", { scope: "row", colSpan: 2, text: "Total params" }), h("td", { class: "tw-num", text: v.params_text }))))));
 }
 
 /** @param {any[]} layers */

@@ -1,7 +1,7 @@
 // The visual tower builder (wizard step 2, and the TowerBuilder widget on its own).
 import { band, chips, command, h, info, listen, rebuild } from "./dom.js";
 import { openLayerModal } from "./layer_modal.js";
-import { formatParams, lastDenseIndex, layerDetail, layerLabel, towerParams } from "./model.js";
+import { lastDenseIndex, layerDetail, layerLabel } from "./model.js";
 
 /**
  * @typedef {Object} BuilderModel  synced traits shared by TowerBuilder and ModelWizard
@@ -65,8 +65,16 @@ export function renderTowerBuilder({ model, el, showErrors = true }) {
 
   const send = (/** @type {string} */ kind, /** @type {Record<string, any>} */ payload = {}) => command(model, kind, payload);
 
-  const draw = () => {
-    rebuild(root, build);
+  let shownNotice = "";
+  const draw = () => rebuild(root, build, afterDraw);
+  // Focus and scrolling once the blocks are in place (a rebuild may wait for a click).
+  const afterDraw = () => {
+    const notice = model.get("notice") || "";
+    if (notice && notice !== shownNotice) {
+      const line = /** @type {HTMLElement|null} */ (root.querySelector(".tw-notice"));
+      if (line && typeof line.scrollIntoView === "function") line.scrollIntoView({ block: "nearest" });
+    }
+    shownNotice = notice;
     const current = model.get("config_data");
     if (focusWhen && current !== focusWhen.base) {
       if (focusWhen.ready(current || {})) focusAfter = focusWhen.key;
@@ -86,11 +94,12 @@ export function renderTowerBuilder({ model, el, showErrors = true }) {
     const notice = model.get("notice");
     return [
       presetsSection(),
+      // Python's answer to a refused edit shows above the towers, where the edit was made.
+      notice ? h("p", { class: "tw-notice", role: "status", "data-key": "notice", tabindex: "-1", text: notice }) : null,
       band("Tower Configuration"),
       h("div", { class: "tw-towers" }, towerColumn("buyer", cfg), towerColumn("product", cfg)),
       outputSection(cfg),
       ranking ? ratingHeadSection(cfg) : null,
-      notice ? h("p", { class: "tw-notice", role: "status", text: notice }) : null,
       showErrors && errors.length ? h("ul", { class: "tw-errors", role: "alert", "aria-label": "Problems" },
         errors.map((/** @type {string} */ m) => h("li", { text: `✗ ${m}` }))) : null,
       warnings.length ? h("ul", { class: "tw-warnings", "aria-label": "Warnings" },
@@ -133,7 +142,7 @@ export function renderTowerBuilder({ model, el, showErrors = true }) {
     const dim = dims[tower];
     const out = lastDenseIndex(layers);
     const name = TOWER_NAMES[tower];
-    const params = towerParams(cfg, /** @type {any} */ (tower), dim);
+    const est = (model.get("estimates") || {})[tower] || {};
     return h("section", { class: `tw-tower tw-tower-${tower}`, "aria-label": `${name} tower` },
       h("div", { class: "tw-tower-head" },
         h("h4", { class: "tw-tower-title", text: `${name.toUpperCase()} TOWER` }),
@@ -144,10 +153,10 @@ export function renderTowerBuilder({ model, el, showErrors = true }) {
       h("div", { class: "tw-input-block" },
         h("div", { class: "tw-layer-title", text: "▼ INPUT" }),
         h("div", { text: `${name} features tensor` }),
-        h("div", { class: "tw-muted", text: dim ? `${dim}D${dims.feature_config ? ` from "${dims.feature_config}"` : ""}` : "(dimension from Features)" })),
+        h("div", { class: "tw-muted", text: dim ? `${dim}D${dims.feature_config ? ` from "${dims.feature_config}"` : ""}` : "(dimension from Features; 64D assumed)" })),
       layerList(tower, layers, { outputIndex: out, fixedLast: false }),
       addLayerMenu(tower, layers),
-      h("div", { class: "tw-tower-footer", "aria-live": "polite", text: `${layers.length} layer${layers.length === 1 ? "" : "s"} • Est. ${formatParams(params)} params` }));
+      h("div", { class: "tw-tower-footer", "aria-live": "polite", text: `${layers.length} layer${layers.length === 1 ? "" : "s"} • ${est.params_text || "—"} params${est.embedding_params ? " (embeddings included)" : ""}` }));
   }
 
   /**

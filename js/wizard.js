@@ -1,6 +1,6 @@
 // ModelWizard: "Create Model Configuration", three steps, Cancel / ← Back / Continue → / Save Config.
-import { activatable, band, chips, h, info, listen, rebuild, requester, uid } from "./dom.js";
-import { ACTIVATION_LABELS, OPTIMIZER_LABELS, TYPE_LABELS, TYPE_SUBTITLES, formatParams, g, layerLabel, lastDenseIndex } from "./model.js";
+import { activatable, band, chips, focusField, h, info, infoIcon, listen, rebuild, requester, setText, showFieldError, uid } from "./dom.js";
+import { ACTIVATION_LABELS, OPTIMIZER_LABELS, TYPE_LABELS, TYPE_SUBTITLES, g, layerLabel, layerLines, lastDenseIndex } from "./model.js";
 import { BUILDER_TRAITS, errorStep, renderTowerBuilder } from "./tower_builder.js";
 
 /**
@@ -34,7 +34,7 @@ export const MODEL_TYPES = [
     ],
   },
   {
-    value: "ranking", title: "RANKING", heading: "Single-Tower + Rating Head",
+    value: "ranking", title: "RANKING", heading: "Two Towers + Rating Head",
     diagram: [
       "┌───────────┐   ┌───────────┐",
       "│   Buyer   │   │  Product  │",
@@ -192,7 +192,7 @@ export function renderWizard({ model, el }) {
     builderEl = null;
   }
 
-  /** @type {{root: HTMLElement, name: HTMLInputElement, desc: HTMLTextAreaElement, cards: HTMLElement}|null} */
+  /** @type {{root: HTMLElement, name: HTMLInputElement, desc: HTMLTextAreaElement, cards: HTMLElement, nameError: HTMLElement}|null} */
   let step1El = null;
 
   /** Step 1 keeps its text fields across updates (rebuilding them would drop keystrokes). */
@@ -214,11 +214,18 @@ export function renderWizard({ model, el }) {
         onblur: flushSoon,
       }));
       const cards = h("div", { class: "tw-type-cards", role: "radiogroup", "aria-label": "Model type" });
+      const nameError = h("p", { id: `${nameId}-error`, class: "tw-field-error", role: "alert", hidden: true });
+      const nameHelp = h("p", { id: `${nameId}-help`, class: "tw-muted tw-field-help", "aria-live": "polite" });
+      name.setAttribute("aria-describedby", nameHelp.id);
+      name.addEventListener("input", () => {
+        // The field stops at 255 characters; say so instead of cutting silently.
+        setText(nameHelp, name.value.length >= 255 ? "Names are at most 255 characters; the rest was not kept." : "");
+      });
       const root = h("div", { class: "tw-step1" },
-        h("label", { class: "tw-field-label", for: nameId, text: "Model Name *" }), name,
+        h("label", { class: "tw-field-label", for: nameId, text: "Model Name *" }), name, nameError, nameHelp,
         h("label", { class: "tw-field-label", for: descId, text: "Description" }), desc,
         band("Model Type"), cards);
-      step1El = { root, name, desc, cards };
+      step1El = { root, name, desc, cards, nameError };
       body.replaceChildren(root);
     }
     const cfg = model.get("config_data") || {};
@@ -227,22 +234,48 @@ export function renderWizard({ model, el }) {
     // Python's value shows unless the user is typing there (focused, or not yet sent).
     if (document.activeElement !== name && pending.name === undefined) name.value = cfg.name ?? "";
     if (document.activeElement !== desc && pending.description === undefined) desc.value = cfg.description ?? "";
-    const nameErr = (model.get("step_errors") || []).some((/** @type {string} */ m) => errorStep(m) === 1);
-    name.setAttribute("aria-invalid", nameErr ? "true" : "false");
+    const nameErrors = (model.get("step_errors") || []).filter((/** @type {string} */ m) => errorStep(m) === 1);
+    showFieldError(name, step1El.nameError, nameErrors.join(" "));
+    if (nameErrors.length && nameErrors.join("\n") !== shownNameErrors) focusField(name);
+    shownNameErrors = nameErrors.join("\n");
+    updateTypeCards(cards, cfg);
+  }
+
+  /** The text of the name errors last shown (focus moves to the field only when they change). */
+  let shownNameErrors = "";
+
+  /**
+   * The model-type cards are built once and then updated in place (class, aria-checked,
+   * text): a click that started on a card survives Python's answer to the name typed just
+   * before (the mousedown blurs the name field, which syncs it).
+   * @param {HTMLElement} cards @param {any} cfg
+   */
+  function updateTypeCards(cards, cfg) {
+    if (!cards.children.length) {
+      cards.append(...MODEL_TYPES.map((t) => {
+        const card = h("div", {
+          class: "tw-card tw-type-card", role: "radio", "aria-checked": "false",
+          "data-key": `type:${t.value}`, "aria-label": `${t.title}: ${t.heading}`,
+        },
+        h("div", { class: "tw-card-title" }),
+        h("pre", { class: "tw-diagram", "aria-hidden": "true" }),
+        h("div", { class: "tw-type-heading", text: t.heading }),
+        h("ul", { class: "tw-bullets" }, t.bullets.map((b) => h("li", { text: b }))));
+        activatable(card, () => {
+          if ((model.get("config_data") || {}).model_type !== t.value) { flushText(); setFields({ model_type: t.value }); }
+        });
+        return card;
+      }));
+    }
     const dim = cfg.output_embedding_dim || 32;
-    rebuild(cards, () => MODEL_TYPES.map((t) => {
+    MODEL_TYPES.forEach((t, i) => {
+      const card = /** @type {HTMLElement} */ (cards.children[i]);
       const selected = cfg.model_type === t.value;
-      const card = h("div", {
-        class: `tw-card tw-type-card${selected ? " tw-selected" : ""}`, role: "radio",
-        "aria-checked": selected ? "true" : "false", "data-key": `type:${t.value}`, "aria-label": `${t.title}: ${t.heading}`,
-      },
-      h("div", { class: "tw-card-title", text: `${selected ? "●" : "○"} ${t.title}` }),
-      h("pre", { class: "tw-diagram", "aria-hidden": "true", text: t.diagram.join("\n").replaceAll("{EMB}", center(`${dim}D emb`, 11)) }),
-      h("div", { class: "tw-type-heading", text: t.heading }),
-      h("ul", { class: "tw-bullets" }, t.bullets.map((b) => h("li", { text: b }))));
-      activatable(card, () => { if (!selected) { flushText(); setFields({ model_type: t.value }); } });
-      return card;
-    }));
+      card.classList.toggle("tw-selected", selected);
+      card.setAttribute("aria-checked", selected ? "true" : "false");
+      setText(/** @type {HTMLElement} */ (card.querySelector(".tw-card-title")), `${selected ? "●" : "○"} ${t.title}`);
+      setText(/** @type {HTMLElement} */ (card.querySelector(".tw-diagram")), t.diagram.join("\n").replaceAll("{EMB}", center(`${dim}D emb`, 11)));
+    });
   }
 
   function step3() {
@@ -308,7 +341,7 @@ export function renderWizard({ model, el }) {
       h("div", { class: "tw-slider-ticks", "aria-hidden": "true" }, h("span", { text: "1.0" }), h("span", { text: "0.5" }), h("span", { text: "0.0" })),
       h("p", { "aria-live": "polite", text: `Current weights: Retrieval = ${g(retrieval)}, Ranking = ${g(ranking)}${balanced}` }),
       h("div", { class: "tw-explain", role: "note" },
-        h("p", { text: "ⓘ Adjust based on your optimization priorities:" }),
+        h("p", null, infoIcon(), "Adjust based on your optimization priorities:"),
         h("ul", null,
           h("li", { text: "Higher retrieval weight → Better Recall@K metrics. Good when you care most about finding relevant items." }),
           h("li", { text: "Higher ranking weight → Better RMSE on ratings. Good when predicting exact ratings is important." }),
@@ -335,14 +368,15 @@ export function renderWizard({ model, el }) {
         towerBox("Product Tower", cfg.product_tower_layers || []),
         ranking ? h("div", { class: "tw-summary-tower" },
           h("div", { class: "tw-card-title", text: "Rating Head" }),
-          (cfg.rating_head_layers || []).map((/** @type {any} */ l) => h("div", { class: "tw-mono", text: layerLabel(l) })),
+          layerLines(cfg.rating_head_layers || []).map((line) => h("div", { class: "tw-mono", text: line })),
           h("div", { class: "tw-mono", text: "→ rating" })) : null),
       h("div", null, h("strong", { text: "Optimizer: " }), `${OPTIMIZER_LABELS[cfg.optimizer]} @ ${g(cfg.learning_rate)}`),
       h("div", null, h("strong", { text: "Batch Size: " }), String(cfg.batch_size)),
       h("div", null, h("strong", { text: "Epochs: " }), `${cfg.epochs}${cfg.epochs === defaultEpochs ? " (default)" : ""}`),
       cfg.share_tower_weights ? h("div", null, h("strong", { text: "Shared tower weights: " }), "yes") : null,
       multitaskLine(cfg),
-      h("div", null, h("strong", { text: "Est. Parameters: " }), est.total_params_text || formatParams(null)),
+      h("div", null, h("strong", { text: "Parameters: " }), est.total_params_text || "—"),
+      est.params_assumption ? h("div", { class: "tw-muted", text: `(${est.params_assumption})` }) : null,
       h("div", null, h("strong", { text: "Est. Quick Test: " }), est.quick_test_time || "—"));
   }
 
@@ -352,11 +386,18 @@ export function renderWizard({ model, el }) {
     return h("div", null, h("strong", { text: "Loss weights: " }), `Retrieval ${g(cfg.retrieval_weight)} • Ranking ${g(cfg.ranking_weight)}`);
   }
 
+  let shownProblems = "";
   function drawErrors() {
-    const problems = model.get("step_errors") || [];
+    // Step 1's problems show beside the name field; the list below holds the others.
+    const onStep1 = model.get("step") === 1 && !model.get("closed");
+    const problems = (model.get("step_errors") || []).filter((/** @type {string} */ m) => !(onStep1 && errorStep(m) === 1));
     rebuild(errorsBox, () => (problems.length
       ? [h("ul", { class: "tw-errors", role: "alert", "aria-label": "Fix these to continue" }, problems.map((/** @type {string} */ m) => h("li", { text: `✗ ${m}` })))]
       : []));
+    // New problems (a refused Save, a step that cannot continue) come into view by Save.
+    const text = problems.join("\n");
+    if (text && text !== shownProblems && typeof errorsBox.scrollIntoView === "function") errorsBox.scrollIntoView({ block: "nearest" });
+    shownProblems = text;
   }
 
   async function next() {
@@ -364,11 +405,33 @@ export function renderWizard({ model, el }) {
     await send("continue");
   }
 
-  function drawFooter() {
+  // Cancel asks before it throws edits away: the config as it was when the wizard opened.
+  const initial = JSON.stringify(model.get("config_data") || {});
+  let confirmingCancel = false;
+  const cancel = () => {
+    flushText();
+    if (JSON.stringify(model.get("config_data") || {}) === initial) { send("cancel"); return; }
+    confirmingCancel = true;
+    drawFooter(() => {
+      const keep = /** @type {HTMLElement|null} */ (footer.querySelector('[data-key="keep-editing"]'));
+      if (keep) keep.focus();
+    });
+  };
+
+  /** @param {() => void} [after] runs once the footer is in place */
+  function drawFooter(after) {
     const step = model.get("step");
     if (model.get("closed")) { rebuild(footer, () => []); return; }
+    if (confirmingCancel) {
+      rebuild(footer, () => [
+        h("p", { class: "tw-confirm-title", role: "alert", text: "Discard your changes to this configuration?" }),
+        h("button", { type: "button", class: "tw-btn", "data-key": "keep-editing", text: "Keep editing", onclick: () => { confirmingCancel = false; drawFooter(); } }),
+        h("button", { type: "button", class: "tw-btn tw-btn-danger", "data-key": "discard", text: "Discard changes", onclick: () => { confirmingCancel = false; send("cancel"); } }),
+      ], after);
+      return;
+    }
     rebuild(footer, () => [
-      h("button", { type: "button", class: "tw-btn", "data-key": "cancel", text: "Cancel", onclick: () => send("cancel") }),
+      h("button", { type: "button", class: "tw-btn", "data-key": "cancel", text: "Cancel", onclick: cancel }),
       step > 1 ? h("button", { type: "button", class: "tw-btn", "data-key": "back", text: "← Back", onclick: () => send("back") }) : null,
       step < 3
         ? h("button", { type: "button", class: "tw-btn tw-btn-primary", "data-key": "continue", text: "Continue →", disabled: busy, onclick: next })

@@ -31,7 +31,12 @@ def test_help_lists_the_commands():
 def test_presets(capsys):
     code, out, _ = run(capsys, "presets")
     assert code == 0
-    assert "Asymmetric" in out and "256→128→64" in out and "~15 min" in out
+    from towerwidgets.config import ModelConfig
+    from towerwidgets.runner.estimates import estimate_quick_test, format_duration
+
+    deep = estimate_quick_test(None, ModelConfig.from_preset("deep")).seconds
+    assert "Asymmetric" in out and "256→128→64" in out
+    assert f"Deep {format_duration(deep, approx=True):>16}" in out  # the one estimate
     code, out, _ = run(capsys, "presets", "--json")
     assert set(json.loads(out)) == {"minimal", "standard", "deep", "asymmetric", "regularized"}
 

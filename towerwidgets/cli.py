@@ -16,6 +16,7 @@ from pydantic import ValidationError
 from towerwidgets.config import ModelConfig, friendly_errors, presets
 from towerwidgets.config.model_config import PRESET_KEYS
 from towerwidgets.errors import TowerwidgetsError
+from towerwidgets.runner.estimates import estimate_quick_test, format_duration
 
 
 def _store(args: argparse.Namespace) -> Any:
@@ -49,9 +50,11 @@ def cmd_presets(args: argparse.Namespace) -> int:
             continue
         buyer = ModelConfig(buyer_tower_layers=preset["buyer_tower_layers"])
         product = ModelConfig(product_tower_layers=preset["product_tower_layers"])
-        print(
-            f"{key:<12} {preset['name']:<12} {preset['estimated_time']:>8}  {preset['description']}"
+        # The one duration estimate (the wizard's and the panel's), at 100,000 rows.
+        time = format_duration(
+            estimate_quick_test(None, ModelConfig.from_preset(key)).seconds, approx=True
         )
+        print(f"{key:<12} {preset['name']:<12} {time:>8}  {preset['description']}")
         print(
             f"{'':<12} buyer {buyer.get_buyer_tower_summary()}  product "
             f"{product.get_product_tower_summary()}  output {preset['output_embedding_dim']}D"

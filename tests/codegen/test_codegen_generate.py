@@ -624,3 +624,33 @@ def test_output_stays_ruff_formatted_for_any_column_names(tmp_path, columns):
         )
         assert done.returncode == 0, done.stderr
         assert done.stdout == source, f"{kind} module is not a ruff-format fixpoint"
+
+
+@pytest.mark.parametrize("preset", ["minimal", "regularized"])
+@pytest.mark.parametrize("model_type", ["retrieval", "ranking", "multitask"])
+@pytest.mark.parametrize("share", [False, True])
+def test_one_count_everywhere_summary_rows_count_params_and_breakdown_agree(
+    preset, model_type, share
+):
+    """The View's summary table, the screens' figure and the exact count are one number."""
+    from towerwidgets.codegen.params import count_params, summary_rows
+
+    fc = feature_configs()["rich"]
+    mc = model_config(preset, model_type)
+    mc.share_tower_weights = share
+    mc.buyer_tower_layers = [
+        *mc.buyer_tower_layers[:1],
+        {"type": "batch_norm"},
+        *mc.buyer_tower_layers[1:],
+    ]
+    mc = type(mc).from_dict(mc.to_dict())
+    if share:
+        mc.product_tower_layers = mc.buyer_tower_layers
+    sizes = {"user_id": 100, "item_id": 200, "genre": 6}
+    parts = param_breakdown(fc, sizes, mc)
+    counts = count_params(mc, fc, sizes)
+    assert counts["exact"] and counts["total"] == parts["total"]
+    assert sum(r["params"] for r in summary_rows(mc, fc, sizes)) == parts["total"]
+    loose = count_params(mc)
+    assert not loose["exact"] and loose["text"].startswith("≈")
+    assert sum(r["params"] for r in summary_rows(mc)) == loose["total"]

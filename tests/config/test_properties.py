@@ -58,7 +58,7 @@ def test_any_dict_is_a_config_or_a_validation_error_with_paths(data):
         config = ModelConfig.model_validate(data)
     except ValidationError as exc:
         lines = friendly_errors(exc)
-        assert lines and all(": " in line for line in lines)
+        assert lines and all(line[:1].isupper() and "Input should" not in line for line in lines)
         return
     assert isinstance(config.validate(), list)
     assert all(isinstance(m, str) and m for m in config.validate())

@@ -42,11 +42,13 @@ def test_build_standard_retrieval_v1_by_clicking(wizard, lab, shot):
     # Step 1: Continue with no name is refused, visibly, and nothing moves.
     assert "Step 1 of 3" in wiz.locator(".tw-step-count").inner_text()
     wiz.locator('[data-key="continue"]').click()
-    alert = wiz.locator(".tw-step-errors [role=alert]")
+    # The message sits right under the name field (issue 14), which gets focus.
+    alert = wiz.locator(".tw-step1 .tw-field-error[role=alert]")
     alert.wait_for(state="visible")
     assert "Model name is required" in alert.inner_text()
     assert nb.kernel.eval("wiz.step") == 1
     expect(wiz.locator('[data-key="name"]')).to_have_attribute("aria-invalid", "true")
+    expect(wiz.locator('[data-key="name"]')).to_be_focused()
 
     wiz.locator('[data-key="name"]').fill("Standard Retrieval v1")
     # Typed as a person types (Tab, keys): the wizard sends text after a 300 ms pause.
@@ -55,7 +57,7 @@ def test_build_standard_retrieval_v1_by_clicking(wizard, lab, shot):
     nb.page.keyboard.type("Default 3-layer retrieval model for product recommendations")
     wiz.locator('[data-key="type:retrieval"]').click()
     nb.kernel.wait_for("wiz.config.description.startswith('Default 3-layer')", timeout=30)
-    alert.wait_for(state="detached")  # the fixed problem leaves the list
+    alert.wait_for(state="hidden")  # the fixed problem leaves the field
     shot(wiz, "wizard-1-basic-info")
     wiz.locator('[data-key="continue"]').click()
     assert nb.kernel.wait_for("wiz.step == 2", timeout=30)

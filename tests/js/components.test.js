@@ -4,7 +4,9 @@ import { readFileSync } from "node:fs";
 import { dirname, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
-import { keepKeys, render } from "../../js/index.js";
+import widget, { keepKeys } from "../../js/index.js";
+
+const { render } = widget;
 import { renderMetricsTable, sortRows } from "../../js/metrics_table.js";
 import { renderTowerBuilder } from "../../js/tower_builder.js";
 import { renderWizard } from "../../js/wizard.js";
@@ -24,7 +26,7 @@ function builderState(overrides = {}) {
     config_data: standard(),
     errors: [],
     warnings: [],
-    estimates: { total_params_text: "~40K", quick_test_time: "~35 s" },
+    estimates: { total_params_text: "≈40K", quick_test_time: "~35s", params_assumption: "assumes 64 input features per tower", buyer: { params_text: "≈23K" }, product: { params_text: "≈23K" } },
     presets: [
       { key: "minimal", name: "Minimal", buyer_summary: "64→32", product_summary: "64→32", symmetric: true, extras: [], estimated_time: "~3 min" },
       { key: "standard", name: "Standard", buyer_summary: "128→64→32", product_summary: "128→64→32", symmetric: true, extras: [], estimated_time: "~8 min" },
@@ -58,7 +60,7 @@ describe("TowerBuilder", () => {
     const output = buyer.querySelector(".tw-layer-output");
     expect(output.textContent).toContain("Dense(32)");
     expect(output.textContent).toContain("Output Embedding");
-    expect(buyer.querySelector(".tw-tower-footer").textContent).toBe("3 layers • Est. ~23K params");
+    expect(buyer.querySelector(".tw-tower-footer").textContent).toBe("3 layers • ≈23K params"); // Python's figure
     expect(el.querySelector(".tw-tower-product").textContent).toContain("Copy from Buyer");
     expect(el.querySelectorAll(".tw-layer .tw-handle")[0].textContent).toBe("≡");
     cleanup();
@@ -71,12 +73,12 @@ describe("TowerBuilder", () => {
     const cleanup = renderTowerBuilder({ model, el });
     const cfg = standard();
     cfg.buyer_tower_layers.splice(1, 0, { type: "dropout", rate: 0.2 }, { type: "batch_norm" });
-    model.update({ config_data: cfg, input_dims: { buyer: 104, product: 72, feature_config: "Rich v2" } });
+    model.update({ config_data: cfg, input_dims: { buyer: 104, product: 72, feature_config: "Rich v2" }, estimates: { buyer: { params_text: "375,457", embedding_params: 331000 } } });
     const buyer = el.querySelector(".tw-tower-buyer");
     expect(buyer.querySelector(".tw-layer-dropout").textContent).toContain("20% drop rate");
     expect(buyer.querySelector(".tw-layer-batch_norm").textContent).toContain("Normalize activations");
     expect(buyer.textContent).toContain('104D from "Rich v2"');
-    expect(buyer.querySelector(".tw-tower-footer").textContent).toMatch(/^5 layers • Est\. ~/);
+    expect(buyer.querySelector(".tw-tower-footer").textContent).toBe("5 layers • 375,457 params (embeddings included)");
     cleanup();
   });
 
@@ -348,7 +350,7 @@ describe("ModelWizard", () => {
     expect(el.querySelectorAll(".tw-opt-card").length).toBe(3);
     expect(el.textContent).toContain("Configuration Summary".toUpperCase() === "CONFIGURATION SUMMARY" ? "Configuration Summary" : "");
     expect(el.querySelector(".tw-summary").textContent).toContain("Adagrad @ 0.1");
-    expect(el.querySelector(".tw-summary").textContent).toContain("Est. Parameters: ~40K");
+    expect(el.querySelector(".tw-summary").textContent).toContain("Parameters: ≈40K(assumes 64 input features per tower)");
     expect(buttonByText(el, "Save Config")).toBeTruthy();
     el.querySelector('[data-key="lr:0.01"]').click();
     expect(model.state.config_data.learning_rate).toBe(0.01);

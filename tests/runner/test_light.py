@@ -79,9 +79,15 @@ def test_estimate_accepts_plain_dicts():
 
 
 def test_format_duration():
-    assert format_duration(5) == "~5 s"
-    assert format_duration(600) == "~10 min"
-    assert format_duration(7200) == "~2 h"
+    """One format for measured durations and (with "~", rounded) estimates."""
+    assert format_duration(5) == "5s"
+    assert format_duration(503) == "8m 23s"
+    assert format_duration(3720) == "1h 02m"
+    assert format_duration(None) == "—"
+    assert format_duration(5, approx=True) == "~5s"
+    assert format_duration(33, approx=True) == "~35s"
+    assert format_duration(600, approx=True) == "~10m"
+    assert format_duration(7200, approx=True) == "~2h 00m"
 
 
 def test_event_lines_round_trip_and_are_json_safe():

@@ -54,7 +54,7 @@ def test_new_model_opens_the_wizard_and_saving_adds_a_card(store):
     front_end(wizard, "save")
     assert ms.wizard is None
     assert [c["name"] for c in ms.configs] == ["Deep Asymmetric v2"]
-    assert ms.message == "Saved 'Deep Asymmetric v2'"
+    assert ms.message == "Saved “Deep Asymmetric v2”"
 
 
 def test_edit_opens_the_wizard_on_the_stored_config(store):
@@ -76,6 +76,8 @@ def test_view_is_read_only_and_previews_code_for_a_selected_feature_config(store
         "Dense(64)",
         "Dense(32)",
     ]
+    assert ms.feature_config_id == feature_config.id  # the only one: selected already
+    ms.set_state({"feature_config_id": None})
     assert ms.code == ""
     ms.set_state({"feature_config_id": feature_config.id})
     assert ms.code_error == ""

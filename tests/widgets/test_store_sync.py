@@ -187,7 +187,7 @@ def test_structure_own_clone_and_wizard_stay_consistent(store, feature_config, s
     wizard.apply_preset("minimal")
     wizard.save()
     assert "Minimal One" in names(page.quick_test.model_configs)
-    assert page.structure.wizard is None and page.structure.message == "Saved 'Minimal One'"
+    assert page.structure.wizard is None and page.structure.message == "Saved “Minimal One”"
 
 
 def test_page_features_follow_the_store(store, second_store, feature_config):

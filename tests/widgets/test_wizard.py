@@ -109,7 +109,7 @@ def test_editing_a_config_deleted_elsewhere_keeps_the_edits_as_a_new_draft(store
     store.model_configs.delete(cfg.id)  # another cell, the CLI, another kernel
     front_end(w, "save")  # the front end's Save: no traceback, a message in the step
     assert w.step_errors == [
-        "'Mini' was deleted elsewhere while you edited it; "
+        "“Mini” was deleted elsewhere while you edited it; "
         "Save again to store your edits as a new configuration."
     ]
     assert not w.closed and w.mode == "create"
@@ -181,7 +181,7 @@ def test_invalid_front_end_values_are_refused_reported_and_resynced():
         {"config_data": {**before, "buyer_tower_layers": [{"type": "dense", "units": 5000}]}}
     )
     assert w.config_data == before
-    assert "less than or equal to 2048" in w.notice
+    assert "Buyer tower, layer 1: units must be at most 2048 (got 5000)" in w.notice
     assert sent[-1] == "config_data"  # the front end gets the kept value back
 
 
@@ -247,7 +247,13 @@ def test_preset_cards_describe_all_five_presets():
     assert list(cards) == ["minimal", "standard", "deep", "asymmetric", "regularized"]
     assert cards["asymmetric"]["symmetric"] is False
     assert cards["regularized"]["extras"] == ["+Dropout", "+L2 reg"]
-    assert cards["deep"]["estimated_time"] == "~15 min"
+    # the one duration estimate (the wizard's, the panel's, the CLI's), not a fixed "~15 min"
+    from towerwidgets.runner.estimates import estimate_quick_test, format_duration
+
+    deep = estimate_quick_test(None, ModelConfig.from_preset("deep")).seconds
+    assert cards["deep"]["estimated_time"] == format_duration(deep, approx=True)
+    w.apply_preset("deep")  # the card and the summary of the same config agree
+    assert w.estimates["quick_test_time"] == cards["deep"]["estimated_time"]
 
 
 def test_cancel_closes_and_calls_back(store):

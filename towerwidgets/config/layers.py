@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any, Literal, NamedTuple
 
 from pydantic import BaseModel, ConfigDict, Field, TypeAdapter
 
@@ -156,3 +156,40 @@ def _variant_schema(model: type[_LayerBase]) -> dict[str, Any]:
             prop["description"] = field.description
         props[name] = prop
     return {"properties": props, "required": required, "additionalProperties": False}
+
+
+class StackParams(NamedTuple):
+    """Parameters of a stack of layers: ``dense`` weights + biases, batch norm's trainable
+    ``norm`` (gamma, beta) and ``frozen`` moving statistics, and the output ``width``."""
+
+    dense: int
+    norm: int
+    frozen: int
+    width: int
+
+    @property
+    def trainable(self) -> int:
+        return self.dense + self.norm
+
+    @property
+    def total(self) -> int:
+        """What Keras ``count_params()`` counts (moving statistics included)."""
+        return self.dense + self.norm + self.frozen
+
+
+def stack_params(layers: Any, input_dim: int) -> StackParams:
+    """The one place the parameter arithmetic of a layer stack lives (the config's spec
+    estimate, the exact count, the duration estimate all use it). Layers may be models or
+    dicts."""
+    dense = norm = frozen = 0
+    width = int(input_dim)
+    for layer in layers or []:
+        kind = layer.get("type") if isinstance(layer, dict) else layer.type
+        if kind == "dense":
+            units = int(layer.get("units", 0) if isinstance(layer, dict) else layer.units)
+            dense += width * units + units
+            width = units
+        elif kind == "batch_norm":
+            norm += 2 * width
+            frozen += 2 * width
+    return StackParams(dense, norm, frozen, width)

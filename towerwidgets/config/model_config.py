@@ -13,6 +13,7 @@ from towerwidgets.config.layers import (
     LayerList,
     dense_units,
     last_dense_index,
+    stack_params,
 )
 from towerwidgets.config.presets import DEFAULT_RATING_HEAD, get_preset
 
@@ -286,9 +287,4 @@ PRESET_KEYS = ("minimal", "standard", "deep", "asymmetric", "regularized")
 
 
 def _dense_params(layers: list[Any], input_dim: int) -> int:
-    total, prev = 0, input_dim
-    for layer in layers:
-        if layer.type == "dense":
-            total += prev * layer.units + layer.units
-            prev = layer.units
-    return total
+    return stack_params(layers, input_dim).dense

@@ -35,7 +35,6 @@ PRESETS: dict[str, dict[str, Any]] = {
         "buyer_tower_layers": _tower(64, 32),
         "product_tower_layers": _tower(64, 32),
         "output_embedding_dim": 32,
-        "estimated_time": "~3 min",
     },
     "standard": {
         "name": "Standard",
@@ -43,7 +42,6 @@ PRESETS: dict[str, dict[str, Any]] = {
         "buyer_tower_layers": _tower(128, 64, 32),
         "product_tower_layers": _tower(128, 64, 32),
         "output_embedding_dim": 32,
-        "estimated_time": "~8 min",
     },
     "deep": {
         "name": "Deep",
@@ -51,7 +49,6 @@ PRESETS: dict[str, dict[str, Any]] = {
         "buyer_tower_layers": _tower(256, 128, 64, 32),
         "product_tower_layers": _tower(256, 128, 64, 32),
         "output_embedding_dim": 32,
-        "estimated_time": "~15 min",
     },
     "asymmetric": {
         "name": "Asymmetric",
@@ -59,7 +56,6 @@ PRESETS: dict[str, dict[str, Any]] = {
         "buyer_tower_layers": _tower(256, 128, 64),
         "product_tower_layers": _tower(128, 64),
         "output_embedding_dim": 64,
-        "estimated_time": "~10 min",
     },
     "regularized": {
         "name": "Regularized",
@@ -67,7 +63,6 @@ PRESETS: dict[str, dict[str, Any]] = {
         "buyer_tower_layers": _REGULARIZED,
         "product_tower_layers": _REGULARIZED,
         "output_embedding_dim": 32,
-        "estimated_time": "~10 min",
     },
 }
 

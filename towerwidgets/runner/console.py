@@ -6,6 +6,8 @@ import sys
 import time
 from typing import Any
 
+from towerwidgets.runner.baselines import verdicts
+from towerwidgets.runner.estimates import format_duration
 from towerwidgets.runner.events import QuickTestEvent
 
 _COLUMNS = [
@@ -25,13 +27,6 @@ def _fmt(name: str, value: Any) -> str:
     if name.startswith("recall"):
         return f"{value:.1%}"
     return f"{value:.4g}"
-
-
-def _duration(seconds: float | None) -> str:
-    if seconds is None:
-        return "–"
-    minutes, secs = divmod(round(seconds), 60)
-    return f"{minutes}m {secs:02d}s" if minutes else f"{secs}s"
 
 
 class LiveMetrics:
@@ -92,7 +87,7 @@ class LiveMetrics:
         width = 30
         filled = int(width * self.percent / 100)
         bar = "█" * filled + "░" * (width - filled)
-        elapsed = _duration(time.time() - self.started)
+        elapsed = format_duration(time.time() - self.started)
         header = Text.assemble(
             (f"{self.title}\n", "bold"),
             (f"{bar} {self.percent:>3}%  ", "cyan"),
@@ -135,8 +130,8 @@ def print_summary(record: Any, console: Any) -> None:
         lines.append(" • ".join(shown) + "\n")
     estimate = record.estimated_duration_seconds
     lines.append(
-        f"Duration: {_duration(record.duration_seconds)}"
-        + (f" (estimated {_duration(estimate)})" if estimate else "")
+        f"Duration: {format_duration(record.duration_seconds)}"
+        + (f" (estimated {format_duration(estimate, approx=True)})" if estimate else "")
         + f" • Cost: ${record.cost_usd or 0:.2f} ({record.backend})\n"
     )
     if getattr(record, "vertex_console_url", ""):
@@ -151,6 +146,16 @@ def print_summary(record: Any, console: Any) -> None:
         )
     if record.export_path:
         lines.append(f"Exported model: {record.export_path}\n")
+    baselines = split.get("baselines") or {}
+    if baselines:
+        lines.append(
+            "Baselines (same split): "
+            + " • ".join(f"{name}: {_fmt(name, value)}" for name, value in baselines.items())
+            + "\n"
+        )
+    final = {name: getattr(record, name, None) for name in baselines}
+    for note in verdicts(final, baselines):
+        lines.append(f"⚠ {note}\n", "yellow")
     for warning in record.warnings:
         lines.append(f"⚠ {warning}\n", "yellow")
     lines.rstrip()

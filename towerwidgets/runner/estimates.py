@@ -1,7 +1,8 @@
 """Duration and cost estimates for a quick test, shown before it starts.
 
 Light on purpose: the widgets import this module on every config change, so it uses only
-the standard library and reads the configs by attribute (pydantic models) or key (dicts).
+the standard library and the config package's layer arithmetic (``stack_params``), and reads
+the configs by attribute (pydantic models) or key (dicts).
 It never imports TensorFlow, pandas or the store.
 
 The local model is calibrated on this project's benchmark machine (2 cores, see
@@ -14,6 +15,8 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass, field
 from typing import Any
+
+from towerwidgets.config.layers import stack_params
 
 __all__ = [
     "MACHINE_PRICES",
@@ -112,13 +115,8 @@ def _get(obj: Any, name: str, default: Any = None) -> Any:
 
 
 def _dense_params(layers: Any, input_dim: int) -> tuple[int, int]:
-    total, prev = 0, input_dim
-    for layer in layers or []:
-        if _get(layer, "type") == "dense":
-            units = int(_get(layer, "units", 0) or 0)
-            total += prev * units + units
-            prev = units
-    return total, prev
+    stack = stack_params(layers, input_dim)
+    return stack.trainable, stack.width
 
 
 def _feature_count(feature_config: Any) -> int:
@@ -142,16 +140,28 @@ def _tensor_dims(feature_config: Any) -> tuple[int, int]:
     return dims[0], dims[1]
 
 
-def format_duration(seconds: float) -> str:
-    """'~45 s', '~3 min', '~1 h 20 min'."""
+def format_duration(seconds: float | None, approx: bool = False) -> str:
+    """The one duration format. Measured: '45s', '8m 23s', '1h 02m'. An estimate
+    (``approx=True``) is rounded to what it can promise: '~35s', '~8m', '~1h 20m'."""
+    if seconds is None:
+        return "—"
     seconds = max(0.0, float(seconds))
-    if seconds < 90:
-        return f"~{max(1, round(seconds / 5) * 5 if seconds > 10 else round(seconds))} s"
-    minutes = seconds / 60
-    if minutes < 90:
-        return f"~{round(minutes)} min"
-    hours, rest = divmod(round(minutes), 60)
-    return f"~{hours} h {rest} min" if rest else f"~{hours} h"
+    if approx:
+        if seconds < 90:
+            return f"~{max(1, round(seconds / 5) * 5 if seconds > 10 else round(seconds))}s"
+        minutes = round(seconds / 60)
+        if minutes < 90:
+            return f"~{minutes}m"
+        hours, rest = divmod(minutes, 60)
+        return f"~{hours}h {rest:02d}m"
+    whole = round(seconds)
+    hours, rest = divmod(whole, 3600)
+    minutes, secs = divmod(rest, 60)
+    if hours:
+        return f"{hours}h {minutes:02d}m"
+    if minutes:
+        return f"{minutes}m {secs}s"
+    return f"{secs}s"
 
 
 def estimate_quick_test(
@@ -236,20 +246,20 @@ def estimate_quick_test(
     explanation = ""
     if machine == "local":
         cost = 0.0
-        text = f"Estimated duration: {format_duration(seconds)} (local, no cost)"
+        text = f"Estimated duration: {format_duration(seconds, approx=True)} (local, no cost)"
     else:
         cost = price["usd_per_hour"] * seconds / 3600 + VERTEX_PIPELINE_FEE_USD
         if workers:
             cost += workers * DATAFLOW_WORKER_USD_PER_HOUR * breakdown["transform"] / 3600
         cost = math.ceil(cost * 100) / 100
         text = (
-            f"Estimated duration: {format_duration(seconds)} • "
+            f"Estimated duration: {format_duration(seconds, approx=True)} • "
             f"Estimated cost: ~${cost:.2f} ({machine})"
         )
         explanation = (
-            f"Counts pipeline start-up ({format_duration(price['overhead_s'])}: queueing, "
+            f"Counts pipeline start-up ({format_duration(price['overhead_s'], approx=True)}: queueing, "
             "container pulls, ExampleGen/StatisticsGen/SchemaGen), Transform "
-            f"({format_duration(breakdown['transform'])}, "
+            f"({format_duration(breakdown['transform'], approx=True)}, "
             + (
                 f"Dataflow: {workers} n1-standard-4 worker{'s' if workers > 1 else ''} at "
                 f"${DATAFLOW_WORKER_USD_PER_HOUR:.4f}/h each, with its own start-up"
@@ -257,7 +267,7 @@ def estimate_quick_test(
                 else "Beam DirectRunner inside the pipeline's container"
             )
             + "), training and evaluation "
-            f"({format_duration(breakdown['train'] + breakdown['evaluate'])}) on {machine} at "
+            f"({format_duration(breakdown['train'] + breakdown['evaluate'], approx=True)}) on {machine} at "
             f"${price['usd_per_hour']:.4f}/h (us-central1 list price; other regions differ), "
             f"plus ${VERTEX_PIPELINE_FEE_USD:.2f} per pipeline run. Storage and network are "
             "not counted."

@@ -2,7 +2,8 @@
 
 The worker writes one JSON object per line; the kernel turns each into a
 :class:`QuickTestEvent`, applies it to the QuickTest record and hands it to listeners
-(the ``events()`` iterator, widgets, the CLI table). Pure standard library.
+(the ``events()`` iterator, widgets, the CLI table). Standard library, plus the stage list
+from the config package.
 """
 
 from __future__ import annotations
@@ -13,6 +14,8 @@ import time
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
+from towerwidgets.config.quick_test import STAGES  # the one stage list
+
 __all__ = [
     "EVENT_KINDS",
     "STAGE_PROGRESS",
@@ -21,8 +24,6 @@ __all__ = [
     "encode_event",
     "stage_percent",
 ]
-
-STAGES = ("validate", "prepare data", "transform", "train", "evaluate", "export", "done")
 
 # progress_percent at the start of each stage; a stage runs up to the next one's value.
 STAGE_PROGRESS: dict[str, int] = {

@@ -13,6 +13,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from towerwidgets.runner.baselines import compute_baselines
+
 if TYPE_CHECKING:
     import pandas as pd
 
@@ -340,6 +342,9 @@ def prepare_data(
         "eval_rows": len(evaluation),
         "candidates": len(candidates),
     }
+    split_info["baselines"] = compute_baselines(
+        train, evaluation, candidates, product_key, constants.get("LABEL_KEY")
+    )
     # What the transform reads, nothing else: its code (the column types are in it) and
     # the data. Model-side edits (an embedding_dim, the towers) reuse the cached transform.
     key_source = {

@@ -1,21 +1,24 @@
-"""Small, deterministic text formatters shared by the widgets (mirrored in js/format.js)."""
+"""Small, deterministic text formatters shared by the widgets. Parameter counts and
+durations have one formatter each, in codegen.params and runner.estimates (the CLI uses them
+too); they are re-exported here."""
 
 from __future__ import annotations
 
 from datetime import datetime, timezone
 from typing import Any
 
+from towerwidgets.codegen.params import format_params
+from towerwidgets.runner.estimates import format_duration
 
-def format_params(n: int | None) -> str:
-    """'~950', '~12K', '~1.2M' — the builder footer's and the summary's parameter count."""
-    if n is None:
-        return "—"
-    n = int(n)
-    if n < 1000:
-        return f"~{n}"
-    if n < 1_000_000:
-        return f"~{round(n / 1000)}K"
-    return f"~{n / 1_000_000:.1f}M"
+__all__ = [
+    "format_duration",
+    "format_number",
+    "format_params",
+    "format_percent",
+    "iso",
+    "relative_time",
+    "short_ago",
+]
 
 
 def format_number(value: Any) -> str:
@@ -61,20 +64,6 @@ def short_ago(text: str) -> str:
     if len(parts) == 3 and parts[2] == "ago" and parts[0].isdigit():
         return f"{parts[0]}{parts[1][0]} ago"
     return text
-
-
-def format_duration(seconds: float | None) -> str:
-    """8m 23s, 45s, 1h 02m."""
-    if seconds is None:
-        return "—"
-    seconds = round(float(seconds))
-    hours, rest = divmod(seconds, 3600)
-    minutes, secs = divmod(rest, 60)
-    if hours:
-        return f"{hours}h {minutes:02d}m"
-    if minutes:
-        return f"{minutes}m {secs}s"
-    return f"{secs}s"
 
 
 def format_percent(value: float | None) -> str:

@@ -13,8 +13,9 @@ from typing import Any, ClassVar
 
 import traitlets
 
+from towerwidgets.codegen.params import count_params, vocabulary_sizes
+from towerwidgets.runner.estimates import estimate_quick_test, format_duration
 from towerwidgets.widgets._base import TowerWidget
-from towerwidgets.widgets._format import format_params
 
 TOWER_FIELDS = {
     "buyer": "buyer_tower_layers",
@@ -35,8 +36,11 @@ def _config_class() -> Any:
     return ModelConfig
 
 
-def _preset_catalogue() -> list[dict[str, Any]]:
-    """The presets as the builder's cards show them (key, label, summaries, time)."""
+def _preset_catalogue(
+    feature_config: Any = None, n_rows: int | None = None
+) -> list[dict[str, Any]]:
+    """The presets as the builder's cards show them (key, label, summaries, time): the
+    time is the one duration estimate (the wizard's, the panel's, the CLI's) for this data."""
     from towerwidgets.config import presets
 
     cards = []
@@ -62,7 +66,9 @@ def _preset_catalogue() -> list[dict[str, Any]]:
                 "symmetric": cfg.towers_are_identical(),
                 "extras": extras,
                 "output_embedding_dim": preset["output_embedding_dim"],
-                "estimated_time": preset.get("estimated_time", ""),
+                "estimated_time": format_duration(
+                    estimate_quick_test(feature_config, cfg, n_rows=n_rows).seconds, approx=True
+                ),
             }
         )
     return cards
@@ -102,7 +108,9 @@ class ConfigEditor(TowerWidget):
         "set_output_dim": "_cmd_set_output_dim",
     }
 
-    def __init__(self, config: Any = None, feature_config: Any = None, **kwargs: Any) -> None:
+    def __init__(
+        self, config: Any = None, feature_config: Any = None, data: Any = None, **kwargs: Any
+    ) -> None:
         ModelConfig = _config_class()
         if config is None:
             draft = ModelConfig.from_preset("standard")
@@ -114,9 +122,12 @@ class ConfigEditor(TowerWidget):
             raise TypeError(f"config must be a ModelConfig or a dict, not {type(config).__name__}")
         self._config = draft
         self._feature_config = feature_config
+        # With data, the vocabularies (embedding tables) and the row count are known.
+        self._rows = len(data) if data is not None else None
+        self._vocabularies = vocabulary_sizes(feature_config, data)
         self._syncing = False
         super().__init__(**kwargs)
-        self.presets = _preset_catalogue()
+        self.presets = _preset_catalogue(feature_config, self._rows)
         self.input_dims = {
             "buyer": _dim(feature_config, "buyer_tensor_dim"),
             "product": _dim(feature_config, "product_tensor_dim"),
@@ -234,16 +245,19 @@ class ConfigEditor(TowerWidget):
 
     def _estimates(self) -> dict[str, Any]:
         cfg = self._config
-        dims = self.input_dims or {}
-        buyer_dim, product_dim = dims.get("buyer"), dims.get("product")
-        total = cfg.estimate_params(buyer_dim, product_dim)
+        counts = count_params(
+            cfg,
+            self._feature_config,
+            self._vocabularies,
+            vocabularies_from="the whole data" if self._vocabularies else "",
+        )
         towers = {}
         for tower in ("buyer", "product"):
-            params = cfg.tower_params(tower, buyer_dim if tower == "buyer" else product_dim)
             towers[tower] = {
                 "layers": cfg.count_layers(tower),
-                "params": params,
-                "params_text": format_params(params),
+                "params": counts[tower]["params"],
+                "params_text": counts[tower]["text"],
+                "embedding_params": counts[tower]["embeddings"],
                 "summary": getattr(cfg, f"get_{tower}_tower_summary")(),
             }
         head_units = [layer.units for layer in cfg.rating_head_layers if layer.type == "dense"]
@@ -252,19 +266,17 @@ class ConfigEditor(TowerWidget):
             "summary": cfg.get_rating_head_summary(),
             "input_dim": cfg.output_embedding_dim * 2,
             "units": head_units,
+            "params": counts["rating_head"]["params"],
+            "params_text": counts["rating_head"]["text"],
         }
-        try:
-            from towerwidgets.runner.estimates import estimate_quick_test, format_duration
-
-            estimate = estimate_quick_test(self._feature_config, cfg)
-            quick = format_duration(estimate.seconds)
-        except Exception:  # an estimate must never break editing
-            quick = "—"
+        estimate = estimate_quick_test(self._feature_config, cfg, n_rows=self._rows)
         return {
-            "total_params": total,
-            "total_params_text": format_params(total),
+            "total_params": counts["total"],
+            "total_params_text": counts["text"],
+            "params_exact": counts["exact"],
+            "params_assumption": counts["assumption"],
+            "quick_test_time": format_duration(estimate.seconds, approx=True),
             "towers_identical": cfg.towers_are_identical(),
-            "quick_test_time": quick,
             **towers,
         }
 
@@ -451,8 +463,10 @@ class TowerBuilder(ConfigEditor):
 
     _view = traitlets.Unicode("tower_builder").tag(sync=True)
 
-    def __init__(self, config: Any = None, feature_config: Any = None, **kwargs: Any) -> None:
-        super().__init__(config=config, feature_config=feature_config, **kwargs)
+    def __init__(
+        self, config: Any = None, feature_config: Any = None, data: Any = None, **kwargs: Any
+    ) -> None:
+        super().__init__(config=config, feature_config=feature_config, data=data, **kwargs)
 
     def __repr__(self) -> str:
         cfg = self._config

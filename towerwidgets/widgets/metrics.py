@@ -9,6 +9,7 @@ from typing import Any
 
 import traitlets
 
+from towerwidgets.runner.baselines import beats, lower_is_better
 from towerwidgets.widgets._base import TowerWidget
 
 # Which way is better, by column name. Unknown numeric columns get no "best" highlight.
@@ -20,7 +21,7 @@ MIN_INTERVAL_S = 0.1  # at most 10 updates per second reach the front end
 def better(column: str) -> str | None:
     """'min', 'max' or None: how the best value of ``column`` is chosen."""
     name = column.lower()
-    if name in LOWER_IS_BETTER or name.endswith("loss") or name.endswith("_rmse"):
+    if name in LOWER_IS_BETTER or name.endswith(("loss", "_rmse", "_mae")):
         return "min"
     if name.startswith(HIGHER_IS_BETTER_PREFIXES) or name.startswith("val_recall"):
         return "max"
@@ -52,12 +53,16 @@ class MetricsTable(TowerWidget):
     sort_descending = traitlets.Bool(False).tag(sync=True)
     title = traitlets.Unicode("").tag(sync=True)
     empty_text = traitlets.Unicode("No metrics yet: rows appear as epochs finish.").tag(sync=True)
+    # The trivial baselines on the same split (most popular, training mean) as a last row:
+    # {"label", "values": {column: number}, "beaten": {column: bool}} ({} when none).
+    baseline = traitlets.Dict().tag(sync=True)
 
     def __init__(self, df: Any = None, **kwargs: Any) -> None:
         self._df = None
         self._lock = threading.Lock()
         self._last_push = 0.0
         self._timer: threading.Timer | None = None
+        self._baselines: dict[str, float] = {}
         self.push_count = 0
         super().__init__(**kwargs)
         if df is not None:
@@ -118,16 +123,42 @@ class MetricsTable(TowerWidget):
                 index, value = pick(values, key=lambda pair: pair[1])
                 best[column] = {"row": index, "value": value, "mode": mode}
         self.push_count += 1
+        baseline: dict[str, Any] = {}
+        shown = {c: v for c, v in self._baselines.items() if c in columns}
+        if shown and rows:
+            beaten = {}
+            for column, value in shown.items():
+                numbers = [r[column] for r in rows if isinstance(r.get(column), int | float)]
+                pick = min if lower_is_better(column) else max
+                beaten[column] = bool(numbers) and bool(beats(column, pick(numbers), value))
+            baseline = {
+                "label": "Baseline",
+                "title": "Most popular products (Recall@K) and the training mean (RMSE, "
+                "MAE), on the same split",
+                "values": shown,
+                "beaten": beaten,
+            }
         with self.hold_sync():
             self.columns = columns
             self.rows = rows
             self.best = best
+            self.baseline = baseline
+
+    def set_baselines(self, baselines: dict[str, float] | None, *, flush: bool = True) -> None:
+        """The trivial baselines of the test shown (``QuickTest.split["baselines"]``)."""
+        self._baselines = dict(baselines or {})
+        if flush:
+            self.flush()
 
     def clear(self) -> None:
+        """Empty the table, title and baselines included (the next rows may be another
+        test's)."""
         import pandas as pd
 
+        self._baselines = {}
         self.df = pd.DataFrame()
         self.flush()
+        self.title = ""
 
     def sort(self, column: str, descending: bool = False) -> None:
         """Sort the view by ``column`` (the data in ``.df`` keeps its order)."""

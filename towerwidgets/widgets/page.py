@@ -53,7 +53,7 @@ class ModelingPage(StoreWatching, TowerWidget):
         self._store = store
         super().__init__(**kwargs)
         self._watch_store()
-        self.structure = ModelStructure(store)
+        self.structure = ModelStructure(store, data=data)
         self.quick_test = QuickTestPanel(store, data=data)
         self._load_features()
 

@@ -8,7 +8,9 @@ from typing import Any, ClassVar
 
 import traitlets
 
+from towerwidgets.codegen.params import count_params, vocabulary_sizes
 from towerwidgets.config.quick_test import metrics_frame
+from towerwidgets.runner.baselines import verdicts
 from towerwidgets.runner.estimates import MACHINE_PRICES
 from towerwidgets.widgets._base import StoreWatching, TowerWidget, _message, child_trait
 from towerwidgets.widgets._format import (
@@ -20,6 +22,8 @@ from towerwidgets.widgets._format import (
 )
 from towerwidgets.widgets.metrics import MetricsTable
 from towerwidgets.widgets.structure import OPTIMIZER_LABELS, TYPE_LABELS
+
+BASELINE_METRICS = ("recall_at_10", "recall_at_50", "recall_at_100", "rmse", "mae")
 
 log = logging.getLogger(__name__)
 
@@ -111,6 +115,10 @@ class QuickTestPanel(StoreWatching, TowerWidget):
         self._handle: Any = None
         self._thread: threading.Thread | None = None
         self._rows: list[dict[str, Any]] = []
+        # The table shows one test at a time: the live run (None) or the one whose results
+        # the user opened; live epochs never land under another test's title.
+        self._viewing: int | None = None
+        self._live_title = ""
         self._refreshing = False
         self._stamps: tuple[Any, Any] = (None, None)
         super().__init__(**kwargs)
@@ -269,7 +277,7 @@ class QuickTestPanel(StoreWatching, TowerWidget):
             fc, mc = self._configs()
         self._stamps = (getattr(fc, "updated_at", None), getattr(mc, "updated_at", None))
         self.feature_summary = self._feature_summary(fc)
-        self.model_summary = self._model_summary(mc)
+        self.model_summary = self._model_summary(mc, fc)
         self.needs_rating = bool(mc and mc.model_type in ("ranking", "multitask"))
         self.rating_columns = self._numeric_columns(fc) if self.needs_rating else []
         names = [c["name"] for c in self.rating_columns]
@@ -277,7 +285,9 @@ class QuickTestPanel(StoreWatching, TowerWidget):
             preferred = [n for n in names if n.lower() in ("rating", "user_rating", "score")]
             self._refreshing = True
             try:
-                self.rating_column = (preferred or names or [""])[0]
+                # Only an obvious name is chosen for the user; otherwise they choose (a
+                # timestamp or a price is never silently taken for a rating).
+                self.rating_column = (preferred or [""])[0]
             finally:
                 self._refreshing = False
         self.defaults = (
@@ -308,10 +318,14 @@ class QuickTestPanel(StoreWatching, TowerWidget):
             "problems": problems,
         }
 
-    def _model_summary(self, mc: Any) -> dict[str, Any]:
+    def _model_summary(self, mc: Any, fc: Any = None) -> dict[str, Any]:
         if mc is None:
             return {}
+        sizes = vocabulary_sizes(fc, self._data)
+        counts = count_params(mc, fc, sizes, vocabularies_from="the whole data" if sizes else "")
         return {
+            "params_text": counts["text"],
+            "params_assumption": counts["assumption"],
             "name": mc.name,
             "model_type": mc.model_type,
             "type_label": TYPE_LABELS[mc.model_type],
@@ -342,6 +356,7 @@ class QuickTestPanel(StoreWatching, TowerWidget):
                     "min": _num(column.min()),
                     "max": _num(column.max()),
                     "mean": _num(column.mean()),
+                    "warning": rating_warning(str(name), column),
                 }
             )
         return out
@@ -381,6 +396,13 @@ class QuickTestPanel(StoreWatching, TowerWidget):
                     "text": "; ".join(problems) or "Configurations are compatible",
                 }
             )
+        if self.needs_rating and self._data is not None:
+            chosen = next((c for c in self.rating_columns if c["name"] == self.rating_column), None)
+            if chosen is None:
+                text = "Choose the column that holds the ratings (Ranking/Multitask need one)"
+            else:
+                text = f"⚠ {chosen['warning']}" if chosen["warning"] else f"{chosen['name']}"
+            checks.append({"ok": chosen is not None, "label": "Rating Column", "text": text})
         if self.run_on == "vertex":
             checks.append(self._vertex_check())
         if self._data is None:
@@ -455,7 +477,6 @@ class QuickTestPanel(StoreWatching, TowerWidget):
         if mc is None:
             return {}
         from towerwidgets.runner.estimates import estimate_quick_test
-        from towerwidgets.runner.estimates import format_duration as fd
 
         rows = len(self._data) if self._data is not None else None
         overrides = {"epochs": self.epochs_override, "batch_size": self.batch_size_override}
@@ -463,13 +484,13 @@ class QuickTestPanel(StoreWatching, TowerWidget):
         cloud = estimate_quick_test(fc, mc, n_rows=rows, machine=self.vertex_machine, **overrides)
         return {
             "seconds": est.seconds,
-            "duration": fd(est.seconds),
+            "duration": format_duration(est.seconds, approx=True),
             "cost": f"~${est.cost_usd:.2f}" if est.cost_usd else "$0.00 (local, no cost)",
             "text": est.text,
             "vertex": {
                 "machine": cloud.machine,
                 "seconds": cloud.seconds,
-                "duration": fd(cloud.seconds),
+                "duration": format_duration(cloud.seconds, approx=True),
                 "cost": f"~${cloud.cost_usd:.2f}",
                 "text": cloud.text,
             },
@@ -501,7 +522,15 @@ class QuickTestPanel(StoreWatching, TowerWidget):
         )
         self._handle = handle
         self._rows = []
+        self._viewing = None
+        record = getattr(handle, "record", None)
+        self._live_title = (
+            f"Metrics: {record.title()} (running)"
+            if record is not None
+            else f"Metrics: {fc.name} + {mc.name} (running)"
+        )
         self.metrics.clear()
+        self.metrics.title = self._live_title
         self.result = {}
         self.running, self.can_start = True, False
         self.stage, self.progress, self.status = "starting", 0, "running"
@@ -550,14 +579,20 @@ class QuickTestPanel(StoreWatching, TowerWidget):
                 metrics = {k: data[k] for k in METRIC_KEYS if k in data}
             row = {"epoch": data.get("epoch"), **(metrics or {})}
             self._rows = [r for r in self._rows if r.get("epoch") != row["epoch"]] + [row]
-            self.metrics.df = metrics_frame(self._rows, key_only=True)
+            if self._viewing is None:  # another test's results stay as they are
+                self.metrics.set_baselines(self._live_baselines(), flush=False)
+                self.metrics.df = metrics_frame(self._rows, key_only=True)
         text = data.get("message")
         if isinstance(text, str) and text:
             self.message = f"⚠ {text}" if kind == "warning" else text
 
     def _finish(self, record: Any) -> None:
+        # The run's end is the news: the table and the result box return to it, together.
+        self._viewing = None
         self.metrics.flush()
         if record is not None:
+            self.metrics.title = f"Metrics: {record.title()}"
+            self.metrics.set_baselines(record.split.get("baselines"), flush=False)
             self.status = record.status
             self.stage = record.current_stage or self.stage
             self.progress = 100 if record.status == "completed" else self.progress
@@ -582,8 +617,8 @@ class QuickTestPanel(StoreWatching, TowerWidget):
         """Cancel the running quick test."""
         if self._handle is None or not self.running:
             raise ValueError("No quick test is running")
+        self.message = "Cancelling…"  # first: the run's end may come on the follower thread
         self._handle.cancel(timeout=0)  # never block the kernel's message handler
-        self.message = "Cancelling…"
 
     def wait(self, timeout: float | None = None) -> Any:
         """Block until the background follower finished (scripts and tests)."""
@@ -593,9 +628,20 @@ class QuickTestPanel(StoreWatching, TowerWidget):
 
     # ── results ─────────────────────────────────────────────────────────────────────────
 
+    def _live_baselines(self) -> dict[str, float]:
+        record = getattr(self._handle, "record", None)
+        return dict((getattr(record, "split", None) or {}).get("baselines") or {})
+
     def _record_summary(self, test: Any) -> dict[str, Any]:
         ago = relative_time(test.created_at) if test.created_at else ""
+        final = {name: getattr(test, name) for name in BASELINE_METRICS}
         return {
+            "params_text": _trained_params(test),
+            # The model against the trivial baselines on the same split (issue 14).
+            "baseline_notes": verdicts(final, test.split.get("baselines") or {}),
+            # what tells two runs of the same configs apart
+            "settings": f"#{test.id} • {test.get_effective_epochs()} epochs • batch "
+            f"{test.get_effective_batch_size()} • lr {format_number(test.get_effective_learning_rate())}",
             "id": test.id,
             "title": test.title(),
             "status": test.status,
@@ -620,10 +666,24 @@ class QuickTestPanel(StoreWatching, TowerWidget):
     def view_results(self, test_id: int) -> Any:
         """View Results: the test's metrics in the table and its summary."""
         test = self._store.quick_tests.get(test_id)
-        self.result = self._record_summary(test)
-        self.metrics.title = f"Metrics: {test.title()}"
-        self.metrics.df = test.metrics
-        self.metrics.flush()
+        live = getattr(getattr(self._handle, "record", None), "id", None) if self.running else None
+        with self.hold_sync():
+            if live is not None and test_id == live:  # back to the run in progress
+                self._viewing = None
+                self.result = {}
+                self.metrics.title = self._live_title
+                self.metrics.set_baselines(self._live_baselines(), flush=False)
+                self.metrics.df = metrics_frame(self._rows, key_only=True)
+                self.metrics.flush()
+                return test
+            self._viewing = test_id
+            self.result = self._record_summary(test)
+            if not self.running:  # the last run's progress and status are not this test's
+                self.status, self.stage, self.progress, self.message = "", "", 0, ""
+            self.metrics.title = f"Metrics: {test.title()}"
+            self.metrics.set_baselines(test.split.get("baselines"), flush=False)
+            self.metrics.df = test.key_metrics  # the live table's columns, not every log
+            self.metrics.flush()
         return test
 
     # ── commands ────────────────────────────────────────────────────────────────────────
@@ -648,6 +708,38 @@ class QuickTestPanel(StoreWatching, TowerWidget):
             f"QuickTestPanel(feature_config_id={self.feature_config_id}, "
             f"model_config_id={self.model_config_id}, status={self.status!r})"
         )
+
+
+def _trained_params(test: Any) -> str:
+    """The model's exact parameter count once its transform counted the vocabularies
+    ('' before): the same figure Keras' count_params() gives for the trained model."""
+    sizes = (test.vocabulary_stats or {}).get("transform_vocabularies")
+    if not sizes:
+        return ""
+    try:
+        counts = count_params(test.model_config_obj, test.feature_config_obj, sizes)
+    except Exception:  # an old record whose snapshots no longer validate: say nothing
+        return ""
+    return counts["text"] if counts["exact"] else ""
+
+
+def rating_warning(name: str, column: Any) -> str:
+    """Why a numeric column does not look like a rating ("" when it does): ratings are a
+    handful of small values (1-5 stars, 0-10, 0/1); a time or an id is not."""
+    values = column.dropna()
+    if values.empty:
+        return f"{name} has no values"
+    low, high = float(values.min()), float(values.max())
+    if any(word in name.lower() for word in ("time", "date", "_at", "epoch")) or (
+        low > 1e8 and high < 1e10
+    ):
+        return f"{name} looks like a time ({low:.3g} - {high:.3g}), not a rating"
+    if high - low > 100 or values.nunique() > 100:
+        return (
+            f"{name} spans {low:.3g} - {high:.3g} with {values.nunique()} distinct values; "
+            "ratings are usually a few small values (1-5, 0-10)"
+        )
+    return ""
 
 
 def _num(value: Any) -> float | None:

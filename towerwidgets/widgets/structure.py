@@ -6,9 +6,10 @@ from typing import Any, ClassVar
 
 import traitlets
 
+from towerwidgets.codegen.params import count_params, summary_rows, vocabulary_sizes
 from towerwidgets.config.model_config import MODEL_TYPE_LABELS, OPTIMIZER_LABELS
 from towerwidgets.widgets._base import StoreWatching, TowerWidget, child_trait
-from towerwidgets.widgets._format import format_number, format_params, relative_time
+from towerwidgets.widgets._format import format_number, relative_time
 from towerwidgets.widgets.wizard import ModelWizard
 
 TYPE_LABELS = MODEL_TYPE_LABELS
@@ -26,6 +27,14 @@ def layer_text(layer: Any) -> dict[str, str]:
     return {"type": layer.type, "label": layer.label(), "detail": layer.detail()}
 
 
+def tower_extras(layers: Any) -> str:
+    """What a dense-units summary leaves out: '+Dropout(0.2) +BatchNorm +L2' ('' if nothing)."""
+    extras = [layer.label() for layer in layers if layer.type != "dense"]
+    if any(getattr(layer, "l2_reg", 0) for layer in layers):
+        extras.append("L2")
+    return " ".join(f"+{extra}" for extra in dict.fromkeys(extras))
+
+
 def config_card(cfg: Any, now: Any = None) -> dict[str, Any]:
     """What one card of the chapter shows."""
     return {
@@ -38,6 +47,8 @@ def config_card(cfg: Any, now: Any = None) -> dict[str, Any]:
         "buyer_summary": cfg.get_buyer_tower_summary(),
         "product_summary": cfg.get_product_tower_summary(),
         "rating_head_summary": cfg.get_rating_head_summary(),
+        "buyer_extras": tower_extras(cfg.buyer_tower_layers),
+        "product_extras": tower_extras(cfg.product_tower_layers),
         "optimizer": OPTIMIZER_LABELS[cfg.optimizer],
         "learning_rate": format_number(cfg.learning_rate),
         "batch_size": cfg.batch_size,
@@ -47,8 +58,13 @@ def config_card(cfg: Any, now: Any = None) -> dict[str, Any]:
     }
 
 
-def config_view(cfg: Any, feature_config: Any = None) -> dict[str, Any]:
-    """The read-only View: architecture, training parameters, estimate."""
+def config_view(cfg: Any, feature_config: Any = None, data: Any = None) -> dict[str, Any]:
+    """The read-only View: architecture, training parameters, the parameter count (the
+    same figure as the wizard's and the panel's)."""
+    sizes = vocabulary_sizes(feature_config, data)
+    counts = count_params(
+        cfg, feature_config, sizes, vocabularies_from="the whole data" if sizes else ""
+    )
     dims = (
         (feature_config.buyer_tensor_dim, feature_config.product_tensor_dim)
         if feature_config is not None
@@ -64,7 +80,13 @@ def config_view(cfg: Any, feature_config: Any = None) -> dict[str, Any]:
         "ranking_weight": cfg.ranking_weight,
         "buyer_input_dim": dims[0],
         "product_input_dim": dims[1],
-        "params_text": format_params(cfg.estimate_params(*dims)),
+        "params_text": counts["text"],
+        "params_assumption": counts["assumption"],
+        "params_total": counts["total"],
+        "summary_rows": summary_rows(cfg, feature_config, sizes),
+        "tower_params": {
+            part: counts[part]["text"] for part in ("buyer", "product", "rating_head")
+        },
     }
 
 
@@ -99,13 +121,16 @@ class ModelStructure(StoreWatching, TowerWidget):
         "refresh": "_cmd_refresh",
     }
 
-    def __init__(self, store: Any = None, feature_config: Any = None, **kwargs: Any) -> None:
+    def __init__(
+        self, store: Any = None, feature_config: Any = None, data: Any = None, **kwargs: Any
+    ) -> None:
         if store is None:
             from towerwidgets.store import Store
 
             store = Store()
         self._store = store
         self._feature_config = feature_config
+        self._data = data  # for vocabulary sizes and row counts in counts and estimates
         self._on_change: list[Any] = []
         self._viewed_stamp: Any = None
         super().__init__(**kwargs)
@@ -152,6 +177,8 @@ class ModelStructure(StoreWatching, TowerWidget):
                 self.message = f"Feature config {known[selected]!r} was deleted elsewhere"
             if self._feature_config is not None and getattr(self._feature_config, "id", None):
                 self._feature_config = None  # do not bring the deleted one back
+        if self.feature_config_id is None and len(features) == 1:
+            self.feature_config_id = features[0].id  # the only one: nothing to choose
 
     def _load_configs(self) -> None:
         configs = self._store.model_configs.list()
@@ -185,9 +212,12 @@ class ModelStructure(StoreWatching, TowerWidget):
     def _open_wizard(self, config: Any) -> ModelWizard:
         self.close_view()
         wizard = ModelWizard(
-            store=self._store, feature_config=self._selected_feature_config(), config=config
+            store=self._store,
+            feature_config=self._selected_feature_config(),
+            config=config,
+            data=self._data,
         )
-        wizard.on_save(lambda stored: self._wizard_done(f"Saved {stored.name!r}"))
+        wizard.on_save(lambda stored: self._wizard_done(f"Saved “{stored.name}”"))
         wizard.on_cancel(lambda: self._wizard_done(""))
         old, self.wizard = self.wizard, wizard
         if old is not None:  # reopening replaces the wizard: the old one stops following the store
@@ -207,7 +237,7 @@ class ModelStructure(StoreWatching, TowerWidget):
         cfg = self._store.model_configs.get(config_id)
         fc = self._selected_feature_config()
         self._viewed_stamp = cfg.updated_at
-        self.viewing = config_view(cfg, fc)
+        self.viewing = config_view(cfg, fc, self._data)
         self._render_code(cfg, fc)
         return self.viewing
 

@@ -141,10 +141,20 @@ class ModelWizard(ConfigEditor):
                 self.mode = "create"
                 self._sync()
                 self.step_errors = [
-                    f"{self._config.name!r} was deleted elsewhere while you edited it; "
+                    f"“{self._config.name}” was deleted elsewhere while you edited it; "
                     "Save again to store your edits as a new configuration."
                 ]
                 raise ValueError(self.step_errors[0]) from None
+            except Exception as exc:
+                # The store refused (locked, closed, disk full…): say so where Save is, keep
+                # every edit, and let the next Save try again.
+                from towerwidgets.widgets._base import _message
+
+                self.step_errors = [
+                    f"Could not save “{self._config.name}”: {_message(exc)}. "
+                    "Your edits are kept; Save again to retry."
+                ]
+                raise
         self._config = stored.model_copy(deep=True)
         self.mode = "edit" if self._config.id is not None else self.mode
         self.step_errors = []
