@@ -63,7 +63,9 @@ def test_a_vertex_run_streams_rows_and_cancels(notebook, lab):
     start.click()
 
     # The fake's Trainer wrote metrics.jsonl twice: two rows, read from "Cloud Storage".
-    nb.kernel.wait_for("len(store.quick_tests.list()[0].epoch_metrics) == 2", timeout=120)
+    nb.kernel.wait_for(
+        "any(len(t.epoch_metrics) == 2 for t in store.quick_tests.list())", timeout=120
+    )
     rows = panel.locator(".tw-qt-metrics tbody tr")
     expect(rows).to_have_count(2, timeout=60_000)
     record = lab.store().quick_tests.list()[0]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import threading
 from typing import Any, ClassVar
@@ -582,6 +583,10 @@ class QuickTestPanel(StoreWatching, TowerWidget):
             if self._viewing is None:  # another test's results stay as they are
                 self.metrics.set_baselines(self._live_baselines(), flush=False)
                 self.metrics.df = metrics_frame(self._rows, key_only=True)
+        if kind == "info" and metrics and metrics.get("vertex_console_url"):
+            # A Vertex run is known to the console now: its Recent row links there.
+            with contextlib.suppress(Exception):
+                self._load_recent()
         text = data.get("message")
         if isinstance(text, str) and text:
             self.message = f"⚠ {text}" if kind == "warning" else text
