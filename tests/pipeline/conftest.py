@@ -15,22 +15,10 @@ def pipeline_data():
 
 @pytest.fixture(scope="session")
 def pipeline_features():
-    from towerwidgets.config import Feature, FeatureConfig
+    """The built-in sample's FeatureConfig, as the demo and `pipeline run-local --sample`."""
+    from towerwidgets.cli import sample_feature_config
 
-    return FeatureConfig(
-        name="Sample features",
-        buyer_id_column="buyer_id",
-        product_id_column="product_id",
-        buyer_features=[
-            Feature(column="buyer_id", embedding_dim=16),
-            Feature(column="buyer_region", embedding_dim=4),
-        ],
-        product_features=[
-            Feature(column="product_id", embedding_dim=16),
-            Feature(column="category", embedding_dim=4),
-            Feature(column="price", transform="normalize"),
-        ],
-    )
+    return sample_feature_config()
 
 
 def minimal(model_type: str):

@@ -24,10 +24,16 @@ def test_module_files_are_the_generated_code_byte_for_byte(
     pipeline_features, pipeline_data, tmp_path
 ):
     mc = minimal("ranking")
+    stamp = "2026-12-01T12:00:00Z"
     definition = build_pipeline(
-        pipeline_features, mc, pipeline_data, rating_column="rating", home=tmp_path
+        pipeline_features,
+        mc,
+        pipeline_data,
+        rating_column="rating",
+        home=tmp_path,
+        generated_at=stamp,
     )
-    code = generate_trainer_code(pipeline_features, mc, rating_column="rating")
+    code = generate_trainer_code(pipeline_features, mc, rating_column="rating", generated_at=stamp)
     assert Path(definition.spec["transform_module"]).read_bytes() == code.transform_code.encode()
     assert Path(definition.spec["trainer_module"]).read_bytes() == code.trainer_code.encode()
     # each module alone in its folder: TFX packages the whole folder into the module's wheel

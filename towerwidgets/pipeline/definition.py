@@ -269,6 +269,7 @@ def build_pipeline(
     accelerator_type: str | None = None,
     accelerator_count: int = 0,
     home: str | Path | None = None,
+    generated_at: Any = None,
 ) -> PipelineDefinition:
     """Build the TFX pipeline of these configs over ``data``.
 
@@ -281,12 +282,15 @@ def build_pipeline(
     ``beam_pipeline_args`` default to DirectRunner here (see :func:`dataflow_args`).
     ``trainer_machine`` (with ``project``, ``region`` and optional accelerator) trains on
     Vertex AI Training; ``image`` is the pipeline image (default: :func:`default_image`).
+    ``generated_at`` fixes the modules' header timestamp (as for ``generate_trainer_code``).
     """
     from towerwidgets.codegen import generate_trainer_code
     from towerwidgets.runner.api import towerwidgets_home
 
     fc, mc = feature_config, model_config
-    code = generate_trainer_code(fc, mc, rating_column=rating_column or None)
+    code = generate_trainer_code(
+        fc, mc, rating_column=rating_column or None, generated_at=generated_at
+    )
     if not code.is_valid:
         raise PipelineInputError(f"Code generation failed: {code.validation_error}")
     source = parse_source(data)
