@@ -347,7 +347,7 @@ def _feature_summary(feature_config: Any) -> dict[str, Any]:
 
 
 def _model_summary(model_config: Any) -> dict[str, Any]:
-    summary = getattr(model_config, "summary", None)
+    summary = getattr(model_config, "summary_dict", None)
     if callable(summary):
         return dict(summary())
     return {
