@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-
 import pytest
 
 from towerwidgets.codegen.params import param_breakdown
