@@ -194,6 +194,7 @@ def _run_and_show(
         machine=backend.machine if backend is not None else "local",
         dataflow=bool(getattr(backend, "dataflow", False)),
     )
+    print(f"Store: {store.location} (--store or TOWERWIDGETS_STORE to change)")
     print(f"Feature config #{features.id}: {features}")
     print(
         f"Model config #{model.id}: {model.name} ({model.model_type}) • buyer "
