@@ -19,7 +19,7 @@ import traceback
 from collections.abc import Callable, Iterator
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from towerwidgets.runner import reducer
 from towerwidgets.runner.estimates import estimate_quick_test
@@ -31,6 +31,9 @@ from towerwidgets.runner.prepare import (
     prepare_data,
     validate_inputs,
 )
+
+if TYPE_CHECKING:
+    from towerwidgets.config import QuickTest
 
 __all__ = [
     "QuickTestHandle",
@@ -688,7 +691,7 @@ def run_quick_test(
     learning_rate: float | None = None,
     store: Any = None,
     **options: Any,
-) -> Any:
+) -> QuickTest:
     """Run a quick test, block until it ends and return the finished ``QuickTest`` record.
 
     Takes the same keyword arguments as :func:`start_quick_test` (which returns a
