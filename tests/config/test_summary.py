@@ -77,6 +77,8 @@ def test_quick_test_history_summary_and_html():
     lines: list[str] = []
     record.summary(print_fn=lines.append)
     assert "≈" not in lines[0]
+    text = str(record)
+    assert text.startswith("QuickTest 7: IDs + age + m — pending") and "Param #" in text
     html = record._repr_html_()
     assert "QuickTest 7" in html and "recall_at_10" in html and "Param #" in html
     assert "<table" in fc._repr_html_()

@@ -306,7 +306,9 @@ def generate_trainer_code(
     """Both modules for a FeatureConfig + ModelConfig, with the spec's response fields.
 
     ``generated_at`` (datetime or text) makes the output byte-for-byte reproducible;
-    ``data`` (a DataFrame) adds the checks against the actual columns and dtypes.
+    ``data`` (a DataFrame) adds the checks against the actual columns and dtypes. An invalid
+    or incompatible pair does not raise: ``is_valid`` is False and ``validation_error`` holds
+    the spec's messages (``raise_for_errors()`` raises them as ``ConfigValidationError``).
     """
     fc_summary = _feature_summary(feature_config)
     mc_summary = _model_summary(model_config)

@@ -205,6 +205,18 @@ class QuickTest(StoredModel):
         fc = self.feature_config_obj if self.feature_config_snapshot else None
         return model_summary(self.model_config_obj, fc, self.vocabulary_sizes())
 
+    def __str__(self) -> str:
+        """Status line, the per-epoch history and the model summary, as text."""
+        head = f"QuickTest {self.id}: {self.title()} — {self.status}"
+        if self.error_message:
+            head += f" at {self.error_stage}: {self.error_message}"
+        parts = [head, *(f"⚠ {w}" for w in self.warnings)]
+        if self.epoch_metrics:
+            parts.append(self.history.to_string(index=False))
+        if self.model_config_snapshot:
+            parts.append(str(self._model_summary()))
+        return "\n".join(parts)
+
     def _repr_html_(self) -> str:
         import html
 
