@@ -46,7 +46,7 @@ class GeneratedCode:
     Both code generators return it. When the inputs are invalid or incompatible,
     ``is_valid`` is False, ``validation_error`` has one sentence per problem (one per line;
     also in ``errors``), and both code fields are empty strings; nothing raises until you
-    call :meth:`raise_for_errors` (or :meth:`write`).
+    call ``raise_for_errors`` (or ``write``).
     """
 
     trainer_code: str
@@ -222,7 +222,7 @@ def generate_transform_code(
 ) -> GeneratedCode:
     """The Transform module for a FeatureConfig (label passed through if ``rating_column``).
 
-    Returns the same :class:`GeneratedCode` as :func:`generate_trainer_code`, with
+    Returns the same ``GeneratedCode`` as ``generate_trainer_code``, with
     ``transform_code`` set and ``trainer_code`` empty. An invalid config does not raise:
     ``is_valid`` is False and ``validation_error`` lists the problems (call
     ``raise_for_errors()`` to turn that into a ``ConfigValidationError``).

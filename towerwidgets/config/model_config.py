@@ -61,7 +61,7 @@ class ModelConfig(StoredModel):
         return value.lower() if isinstance(value, str) else value
 
     def __str__(self) -> str:
-        """The ``model.summary()``-style table (see :meth:`summary`)."""
+        """The ``model.summary()``-style table (see ``summary``)."""
         return str(self.model_summary())
 
     def _repr_html_(self) -> str:
@@ -265,7 +265,7 @@ class ModelConfig(StoredModel):
     def model_summary(
         self, feature_config: Any = None, vocabulary_sizes: dict[str, int] | None = None
     ) -> ModelSummary:
-        """The rows and totals :meth:`summary` prints (a ``ModelSummary``)."""
+        """The rows and totals ``summary`` prints (a ``ModelSummary``)."""
         from towerwidgets.config.summary import model_summary
 
         return model_summary(self, feature_config, vocabulary_sizes)
@@ -281,7 +281,7 @@ class ModelConfig(StoredModel):
 
         With ``feature_config`` the embedding tables are included; vocabularies not in
         ``vocabulary_sizes`` are estimated and the counts marked "≈". The spec's summary
-        dict is :meth:`summary_dict`.
+        dict is ``summary_dict``.
         """
         print_fn(str(self.model_summary(feature_config, vocabulary_sizes)))
 

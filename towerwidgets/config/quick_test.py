@@ -162,7 +162,7 @@ class QuickTest(StoredModel):
     @property
     def history(self) -> pd.DataFrame:
         """Like Keras' ``History``: one row per epoch, the columns the metrics table shows
-        (epoch, loss, val_loss, Recall@K or RMSE/MAE). Every logged value: :attr:`metrics`."""
+        (epoch, loss, val_loss, Recall@K or RMSE/MAE). Every logged value: ``metrics``."""
         return self.key_metrics
 
     def load_model(self) -> Any:

@@ -694,8 +694,8 @@ def run_quick_test(
 ) -> QuickTest:
     """Run a quick test, block until it ends and return the finished ``QuickTest`` record.
 
-    Takes the same keyword arguments as :func:`start_quick_test` (which returns a
-    :class:`QuickTestHandle` at once instead). A failure ends as a ``failed`` record, never
+    Takes the same keyword arguments as ``start_quick_test`` (which returns a
+    ``QuickTestHandle`` at once instead). A failure ends as a ``failed`` record, never
     as an exception; Ctrl-C (KeyboardInterrupt) cancels the run and returns the record.
     """
     handle = start_quick_test(

@@ -108,7 +108,7 @@ class Store:
     """Configs and quick tests, one transaction per write.
 
     ``Store()`` opens SQLite at ./.towerwidgets/towerwidgets.db (or ``TOWERWIDGETS_STORE``,
-    or what :func:`set_default_store` set; the first unconfigured ``Store()`` says where);
+    or what ``set_default_store`` set; the first unconfigured ``Store()`` says where);
     ``Store(url)`` takes any SQLAlchemy URL or a file path. Opening upgrades an older schema
     and fails quick tests whose lease lapsed (see ``lease.py``): never a live run of another
     host or container sharing the store.
