@@ -48,3 +48,12 @@ def test_every_reference_page_and_notebook_is_in_the_nav():
         assert f"reference/{page.name}" in nav, page.name
     for notebook in (ROOT / "notebooks").glob("0*.ipynb"):
         assert f"notebooks/{notebook.name}" in nav, notebook.name
+
+
+def test_make_test_builds_the_docs_strictly_with_installed_tools():
+    makefile = (ROOT / "Makefile").read_text()
+    assert "mkdocs build --strict" in makefile
+    test_recipe = makefile.split("\ntest:", 1)[1].split("\n\n", 1)[0]
+    assert "$(MAKE) docs" in test_recipe
+    pyproject = (ROOT / "pyproject.toml").read_text()
+    assert '".[test,docs]"' in makefile and "mkdocstrings[python]" in pyproject
