@@ -16,14 +16,15 @@ export TF_CPP_MIN_LOG_LEVEL ?= 2
 export PIP_DISABLE_PIP_VERSION_CHECK := 1
 
 
-.PHONY: bench screenshots demo test install install-test tfx-env js-build lint format pytest js-test notebooks e2e chromium postgresql clean dev
+.PHONY: docs bench screenshots demo test install install-test tfx-env js-build lint format pytest js-test notebooks e2e chromium postgresql clean dev
 
 demo: $(RUNTIME_STAMP)  ## create .venv, install, run a quick test on the built-in sample
 	$(BIN)/towerwidgets demo
 
-test: $(TEST_STAMP) $(TFX_STAMP) chromium postgresql  ## every lane: ruff, JS tests, pytest, notebooks, browser
+test: $(TEST_STAMP) $(TFX_STAMP) chromium postgresql  ## every lane: ruff, docs, JS tests, pytest, notebooks, browser
 	$(MAKE) js-build
 	$(MAKE) lint
+	$(MAKE) docs
 	$(MAKE) js-test
 	$(MAKE) pytest
 	$(MAKE) notebooks
@@ -49,7 +50,7 @@ $(RUNTIME_STAMP): $(VENV)/bin/python pyproject.toml package.json
 	touch $@
 
 $(TEST_STAMP): $(RUNTIME_STAMP)
-	$(PY) -m pip install --quiet -e ".[test]"
+	$(PY) -m pip install --quiet -e ".[test,docs]"
 	touch $@
 
 # tfx 1.16 on Python 3.10, from the pinned set that the pipeline image installs too. uv
@@ -90,6 +91,11 @@ format: $(TEST_STAMP)
 	$(BIN)/ruff check --fix towerwidgets tests benchmarks
 	$(BIN)/ruff format towerwidgets tests benchmarks
 
+# The documentation site (mkdocs.yml) into site/; --strict fails on any warning: a broken
+# link, an unresolved API reference, a page missing from the nav.
+docs: $(TEST_STAMP)  ## build the documentation site (strict)
+	NO_MKDOCS_2_WARNING=1 $(BIN)/mkdocs build --strict --quiet
+
 js-test: node_modules/.package-lock.json
 	npm test
 
@@ -119,4 +125,4 @@ dev:  ## rebuild the bundle on change; use with ANYWIDGET_HMR=1 in the kernel
 	npm run dev
 
 clean:
-	rm -rf $(VENV) $(TFX_VENV) node_modules towerwidgets/static dist build .pytest_cache
+	rm -rf $(VENV) $(TFX_VENV) node_modules towerwidgets/static dist build site .pytest_cache

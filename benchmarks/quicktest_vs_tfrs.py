@@ -94,12 +94,12 @@ def _configs(task: str):
 def _one_quick_test(task: str, ratings: Path, store, home: Path, backend, seed: int = 42) -> dict:
     import pandas as pd
 
-    from towerwidgets.runner import run_quick_test
+    from towerwidgets.runner import start_quick_test
 
     features, model = _configs(task)
     start = time.time()
     data = pd.read_csv(ratings, dtype={"userId": str, "movieId": str})
-    handle = run_quick_test(
+    handle = start_quick_test(
         features,
         model,
         data,
@@ -108,7 +108,6 @@ def _one_quick_test(task: str, ratings: Path, store, home: Path, backend, seed: 
         home=home,
         backend=backend,
         seed=seed,
-        wait=False,
     )
     record = handle.wait()
     wall = time.time() - start

@@ -23,6 +23,7 @@ __version__ = "0.1.0"
 # Public name -> module that defines it. Loaded lazily to keep `import towerwidgets` light.
 _LAZY: dict[str, str] = {
     "Store": "towerwidgets.store",
+    "set_default_store": "towerwidgets.store",
     "generate_trainer_code": "towerwidgets.codegen",
     "generate_transform_code": "towerwidgets.codegen",
     "run_quick_test": "towerwidgets.runner",

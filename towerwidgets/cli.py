@@ -20,9 +20,10 @@ from towerwidgets.runner.estimates import estimate_quick_test, format_duration
 
 
 def _store(args: argparse.Namespace) -> Any:
-    from towerwidgets.store import Store
+    from towerwidgets.store import Store, default_url
 
-    return Store(args.store)
+    # explicit, so the kernel-side notice does not repeat what the quick test's first line says
+    return Store(args.store or default_url())
 
 
 def _print_config(config: ModelConfig) -> None:
@@ -197,6 +198,7 @@ def _run_and_show(
         machine=backend.machine if backend is not None else "local",
         dataflow=bool(getattr(backend, "dataflow", False)),
     )
+    print(f"Store: {store.location} (--store or TOWERWIDGETS_STORE to change)")
     print(f"Feature config #{features.id}: {features}")
     print(
         f"Model config #{model.id}: {model.name} ({model.model_type}) • buyer "

@@ -87,7 +87,9 @@ def transformed(tf, data, tmp_path_factory):
     def get(fc_key: str) -> dict:
         if fc_key not in cache:
             fc = feature_configs()[fc_key]
-            code = generate_transform_code(fc, rating_column="rating", generated_at=GENERATED_AT)
+            code = generate_transform_code(
+                fc, rating_column="rating", generated_at=GENERATED_AT
+            ).transform_code
             out = tmp_path_factory.mktemp(f"tft_{fc_key}")
             (out / "transform.py").write_text(code)
             module = load_module(out / "transform.py")
@@ -325,7 +327,9 @@ def test_hostile_column_names_run_end_to_end(tf, tmp_path):
     fc.product_features[1].column = HOSTILE_COLUMNS["genre"]
     fc.product_features[2].column = HOSTILE_COLUMNS["price"]
     data = rows(columns=HOSTILE_COLUMNS)
-    code = generate_transform_code(fc, rating_column="rating", generated_at=GENERATED_AT)
+    code = generate_transform_code(
+        fc, rating_column="rating", generated_at=GENERATED_AT
+    ).transform_code
     (tmp_path / "transform.py").write_text(code)
     out = run_transform(load_module(tmp_path / "transform.py"), data, tmp_path)
     out["transform_code"] = code

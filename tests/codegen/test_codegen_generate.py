@@ -236,9 +236,17 @@ def test_label_must_not_be_a_feature():
     assert "Rating column 'age' is also a feature" in result.validation_error
 
 
-def test_generate_transform_code_raises_a_readable_error():
-    with pytest.raises(ConfigValidationError, match="Product id column is required"):
-        generate_transform_code(FeatureConfig(name="x", buyer_id_column="u"))
+def test_both_generators_report_an_invalid_config_the_same_way():
+    bad = FeatureConfig(name="x", buyer_id_column="u")
+    transform = generate_transform_code(bad)
+    trainer = generate_trainer_code(bad, model_config("minimal", "retrieval"))
+    for result in (transform, trainer):
+        assert not result.is_valid and result.transform_code == result.trainer_code == ""
+        assert "Product id column is required" in result.validation_error
+        with pytest.raises(ConfigValidationError, match="Product id column is required"):
+            result.raise_for_errors()
+        with pytest.raises(ConfigValidationError):
+            result.write("never-written")
 
 
 # ── determinism, formatting, lint ────────────────────────────────────────────────────────
@@ -466,13 +474,13 @@ def test_identifiers_are_sanitized_and_collision_free():
         buyer_features=[Feature(column="user id"), Feature(column="user_id")],
         product_features=[Feature(column="user-id")],
     )
-    values = _literals(generate_transform_code(fc))
+    values = _literals(generate_transform_code(fc).transform_code)
     assert values["SERVING_INPUT_NAMES"] == {
         "user id": "user_id_2",
         "user-id": "user-id",
         "user_id": "user_id",
     }
-    code = generate_transform_code(fc)
+    code = generate_transform_code(fc).transform_code
     assert 'outputs["buyer_user_id"]' in code and 'outputs["buyer_user_id_2"]' in code
 
 

@@ -327,7 +327,8 @@ def test_json_round_trip_is_lossless():
 
 def test_str_and_created_by():
     config = ModelConfig(name="Deep Asymmetric v2", model_type="ranking")
-    assert str(config) == "Deep Asymmetric v2 (Ranking)"
+    assert config.label == "Deep Asymmetric v2 (Ranking)"
+    assert str(config).startswith('Model: "Deep Asymmetric v2 (ranking)"')
     assert isinstance(config.created_by, str)
 
 

@@ -52,7 +52,7 @@ def _quick_test(features, data, model_type, store, home, rating=None):
         features,
         minimal(model_type),
         data,
-        rating,
+        rating_column=rating,
         epochs=EPOCHS,
         batch_size=BATCH,
         store=store,

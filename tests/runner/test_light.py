@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import inspect
 import json
 import subprocess
 import sys
@@ -290,3 +291,20 @@ def test_a_worker_that_stops_without_done_reports_its_exit_code(tmp_path):
     lingering, _ = _fake_worker(tmp_path, "import os, time\nos.close(1)\ntime.sleep(1.5)")
     assert lingering.wait(0.2) is None  # stream closed without "done": still running
     assert lingering.wait(15) == 0
+
+
+def test_old_quick_test_call_forms_say_what_to_write_instead():
+    from towerwidgets.runner import run_quick_test, start_quick_test
+
+    with pytest.raises(TypeError, match=r"rating_column='rating', epochs=3"):
+        run_quick_test("f", "m", "data.csv", "rating", 3)
+    with pytest.raises(TypeError, match=r"start_quick_test\(\.\.\.\) returns a handle"):
+        run_quick_test("f", "m", "data.csv", wait=False)
+    with pytest.raises(TypeError, match="pass the rest by keyword"):
+        start_quick_test("f", "m", "data.csv", None, 2)
+    params = inspect.signature(run_quick_test).parameters
+    assert [p.name for p in params.values() if p.kind is p.POSITIONAL_OR_KEYWORD] == [
+        "feature_config",
+        "model_config",
+        "data",
+    ]

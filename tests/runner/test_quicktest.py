@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import os
 import signal
+import subprocess
+import sys
 import time
 
 import pytest
@@ -101,6 +103,27 @@ def test_ranking_quick_test_reports_rmse_and_mae(store, home, tiny_data, feature
     assert record.mae is not None and 0 < record.mae <= record.rmse
     assert record.recall_at_100 is None
     assert list(store.quick_tests.get(record.id).metrics["rmse"].notna()) == [True, True]
+    # the Keras-like face of the record: History rows, an exact summary, the loaded model
+    assert len(record.history) == 2 and {"epoch", "loss", "rmse"} <= set(record.history)
+    assert set(record.history) <= set(record.metrics)
+    lines: list[str] = []
+    record.summary(print_fn=lines.append)
+    assert "Total params:" in lines[0] and "≈" not in lines[0], lines[0]
+    loaded = subprocess.run(
+        [
+            sys.executable,
+            "-c",
+            "import sys; from towerwidgets.config import QuickTest; "
+            "m = QuickTest.model_validate_json(sys.stdin.read()).load_model(); "
+            "print(sorted(m.signatures))",
+        ],
+        input=record.model_dump_json(),
+        capture_output=True,
+        text=True,
+        timeout=300,
+        env={**os.environ, "TF_CPP_MIN_LOG_LEVEL": "2", "TF_USE_LEGACY_KERAS": "1"},
+    )
+    assert "serving_default" in loaded.stdout, loaded.stderr[-2000:]
 
 
 def test_multitask_quick_test_reports_both_kinds_of_metrics(store, home, tiny_data, feature_config):

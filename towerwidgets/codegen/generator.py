@@ -43,9 +43,10 @@ MODEL_TITLES = {"retrieval": "Retrieval", "ranking": "Ranking", "multitask": "Mu
 class GeneratedCode:
     """The code-generation response of the spec (``POST /api/generate-trainer-code/``).
 
-    When the inputs are invalid or incompatible, ``is_valid`` is False,
-    ``validation_error`` has one sentence per problem (one per line; also in ``errors``),
-    and both code fields are empty strings.
+    Both code generators return it. When the inputs are invalid or incompatible,
+    ``is_valid`` is False, ``validation_error`` has one sentence per problem (one per line;
+    also in ``errors``), and both code fields are empty strings; nothing raises until you
+    call ``raise_for_errors`` (or ``write``).
     """
 
     trainer_code: str
@@ -66,10 +67,20 @@ class GeneratedCode:
             "model_config": self.model_config,
         }
 
-    def write(self, directory: str | Path) -> tuple[Path, Path]:
-        """Write ``transform.py`` and ``trainer.py`` into ``directory`` (created if needed)."""
+    def raise_for_errors(self) -> GeneratedCode:
+        """Raise ``ConfigValidationError`` (with ``problems``) if invalid; else return self."""
+        from towerwidgets.errors import ConfigValidationError
+
         if not self.is_valid:
-            raise ValueError(f"Cannot write invalid code: {self.validation_error}")
+            raise ConfigValidationError("Config", self.errors or [self.validation_error or ""])
+        return self
+
+    def write(self, directory: str | Path) -> tuple[Path, Path]:
+        """Write ``transform.py`` and ``trainer.py`` into ``directory`` (created if needed).
+
+        Raises ``ConfigValidationError`` when the code is not valid.
+        """
+        self.raise_for_errors()
         out = Path(directory)
         out.mkdir(parents=True, exist_ok=True)
         transform, trainer = out / "transform.py", out / "trainer.py"
@@ -208,18 +219,37 @@ def render_trainer(
 
 def generate_transform_code(
     feature_config: Any, rating_column: str | None = None, generated_at: Any = None
-) -> str:
+) -> GeneratedCode:
     """The Transform module for a FeatureConfig (label passed through if ``rating_column``).
 
-    Raises ``ConfigValidationError`` when the config cannot be generated.
+    Returns the same ``GeneratedCode`` as ``generate_trainer_code``, with
+    ``transform_code`` set and ``trainer_code`` empty. An invalid config does not raise:
+    ``is_valid`` is False and ``validation_error`` lists the problems (call
+    ``raise_for_errors()`` to turn that into a ``ConfigValidationError``).
     """
-    from towerwidgets.errors import ConfigValidationError
-
-    problems = [*feature_config.validate(), *compatibility_problems(feature_config, rating_column)]
+    fc_summary = _feature_summary(feature_config)
+    problems = [f"Feature config: {p}" for p in feature_config.validate()]
+    problems += compatibility_problems(feature_config, rating_column)
+    problems = list(dict.fromkeys(problems))
     if problems:
-        raise ConfigValidationError("Feature config", problems)
+        return GeneratedCode(
+            trainer_code="",
+            transform_code="",
+            is_valid=False,
+            validation_error="\n".join(problems),
+            feature_config=fc_summary,
+            model_config={},
+            errors=problems,
+        )
     plan = build_plan(feature_config, rating_column)
-    return render_transform(plan, feature_config, generated_at)
+    return GeneratedCode(
+        trainer_code="",
+        transform_code=render_transform(plan, feature_config, generated_at),
+        is_valid=True,
+        validation_error=None,
+        feature_config=fc_summary,
+        model_config={},
+    )
 
 
 def compatibility_errors(
@@ -276,7 +306,9 @@ def generate_trainer_code(
     """Both modules for a FeatureConfig + ModelConfig, with the spec's response fields.
 
     ``generated_at`` (datetime or text) makes the output byte-for-byte reproducible;
-    ``data`` (a DataFrame) adds the checks against the actual columns and dtypes.
+    ``data`` (a DataFrame) adds the checks against the actual columns and dtypes. An invalid
+    or incompatible pair does not raise: ``is_valid`` is False and ``validation_error`` holds
+    the spec's messages (``raise_for_errors()`` raises them as ``ConfigValidationError``).
     """
     fc_summary = _feature_summary(feature_config)
     mc_summary = _model_summary(model_config)
@@ -317,7 +349,7 @@ def _feature_summary(feature_config: Any) -> dict[str, Any]:
 
 
 def _model_summary(model_config: Any) -> dict[str, Any]:
-    summary = getattr(model_config, "summary", None)
+    summary = getattr(model_config, "summary_dict", None)
     if callable(summary):
         return dict(summary())
     return {

@@ -103,6 +103,27 @@ class FeatureConfig(StoredModel):
     def __str__(self) -> str:
         return f"{self.name} (buyer {self.buyer_tensor_dim}D, product {self.product_tensor_dim}D)"
 
+    def _repr_html_(self) -> str:
+        """Notebook display: each tower's features, their transform and output width."""
+        import html
+
+        from towerwidgets.codegen.plan import build_plan
+
+        try:
+            plan = build_plan(self)
+        except Exception:  # a draft the plan cannot handle yet: the one-line form
+            return html.escape(str(self))
+        rows = "".join(
+            f"<tr><td>{tower}</td><td>{html.escape(', '.join(f.columns))}</td>"
+            f"<td>{html.escape(f.describe())}</td><td>{f.output_dim}D</td></tr>"
+            for tower in ("buyer", "product")
+            for f in plan.tower(tower)
+        )
+        return (
+            f"<b>{html.escape(str(self))}</b><table><thead><tr><th>Tower</th><th>Column</th>"
+            f"<th>Transform</th><th>Output</th></tr></thead><tbody>{rows}</tbody></table>"
+        )
+
     # ── derived dimensions ──────────────────────────────────────────────────────────────
 
     def features(self, tower: TowerName) -> list[Feature]:

@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import copy
-from typing import Any, Literal
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any, Literal
 
 from pydantic import Field, field_validator
 
@@ -16,6 +17,9 @@ from towerwidgets.config.layers import (
     stack_params,
 )
 from towerwidgets.config.presets import DEFAULT_RATING_HEAD, get_preset
+
+if TYPE_CHECKING:
+    from towerwidgets.config.summary import ModelSummary
 
 ModelType = Literal["retrieval", "ranking", "multitask"]
 Optimizer = Literal["adagrad", "adam", "sgd"]
@@ -58,6 +62,15 @@ class ModelConfig(StoredModel):
         return value.lower() if isinstance(value, str) else value
 
     def __str__(self) -> str:
+        """The ``model.summary()``-style table (see ``summary``)."""
+        return str(self.model_summary())
+
+    def _repr_html_(self) -> str:
+        return self.model_summary()._repr_html_()
+
+    @property
+    def label(self) -> str:
+        """'Name (Retrieval)': the one-line name used in lists."""
         return f"{self.name} ({MODEL_TYPE_LABELS[self.model_type]})"
 
     # ── constructors ────────────────────────────────────────────────────────────────────
@@ -250,7 +263,30 @@ class ModelConfig(StoredModel):
                 lines.append(layer.label())
         return lines
 
-    def summary(self) -> dict[str, Any]:
+    def model_summary(
+        self, feature_config: Any = None, vocabulary_sizes: dict[str, int] | None = None
+    ) -> ModelSummary:
+        """The rows and totals ``summary`` prints (a ``ModelSummary``)."""
+        from towerwidgets.config.summary import model_summary
+
+        return model_summary(self, feature_config, vocabulary_sizes)
+
+    def summary(
+        self,
+        feature_config: Any = None,
+        vocabulary_sizes: dict[str, int] | None = None,
+        *,
+        print_fn: Callable[[str], Any] = print,
+    ) -> None:
+        """Print a Keras-style table: layer, output shape, params, and the totals.
+
+        With ``feature_config`` the embedding tables are included; vocabularies not in
+        ``vocabulary_sizes`` are estimated and the counts marked "≈". The spec's summary
+        dict is ``summary_dict``.
+        """
+        print_fn(str(self.model_summary(feature_config, vocabulary_sizes)))
+
+    def summary_dict(self) -> dict[str, Any]:
         """The spec's model_config summary (code-generation response and config cards)."""
         return {
             "id": self.id,

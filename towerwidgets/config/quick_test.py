@@ -159,7 +159,78 @@ class QuickTest(StoredModel):
         """The columns people compare: epoch, loss, val_loss, Recall@K, RMSE, MAE."""
         return metrics_frame(self.epoch_metrics, key_only=True)
 
+    @property
+    def history(self) -> pd.DataFrame:
+        """Like Keras' ``History``: one row per epoch, the columns the metrics table shows
+        (epoch, loss, val_loss, Recall@K or RMSE/MAE). Every logged value: ``metrics``."""
+        return self.key_metrics
+
+    def load_model(self) -> Any:
+        """The exported SavedModel, ready for ``model.signatures["serving_default"]``.
+
+        Imports TensorFlow (in this process) only when called; everything else in
+        towerwidgets keeps TensorFlow out of the kernel. Raises ``FileNotFoundError`` when
+        the test exported nothing (not completed, or its export was deleted).
+        """
+        from pathlib import Path
+
+        if not self.export_path or not Path(self.export_path).is_dir():
+            raise FileNotFoundError(
+                f"Quick test {self.id} has no exported model (status {self.status!r}"
+                + (f", export_path {self.export_path!r} is gone)" if self.export_path else ")")
+            )
+        import tensorflow as tf
+
+        return tf.saved_model.load(self.export_path)
+
+    def vocabulary_sizes(self) -> dict[str, int]:
+        """Vocabulary sizes the run counted (empty before the transform finished)."""
+        counted = self.vocabulary_stats.get("transform_vocabularies")
+        if isinstance(counted, dict) and counted:
+            return {k: int(v) for k, v in counted.items() if isinstance(v, int | float)}
+        columns = self.vocabulary_stats.get("columns") or {}
+        return {
+            k: int(v["vocabulary_size"])
+            for k, v in columns.items()
+            if isinstance(v, dict) and "vocabulary_size" in v
+        }
+
+    def summary(self, *, print_fn: Any = print) -> None:
+        """Print the tested model's Keras-style summary, exact once vocabularies are known."""
+        print_fn(str(self._model_summary()))
+
+    def _model_summary(self) -> Any:
+        from towerwidgets.config.summary import model_summary
+
+        fc = self.feature_config_obj if self.feature_config_snapshot else None
+        return model_summary(self.model_config_obj, fc, self.vocabulary_sizes())
+
+    def __str__(self) -> str:
+        """Status line, the per-epoch history and the model summary, as text."""
+        head = f"QuickTest {self.id}: {self.title()} — {self.status}"
+        if self.error_message:
+            head += f" at {self.error_stage}: {self.error_message}"
+        parts = [head, *(f"⚠ {w}" for w in self.warnings)]
+        if self.epoch_metrics:
+            parts.append(self.history.to_string(index=False))
+        if self.model_config_snapshot:
+            parts.append(str(self._model_summary()))
+        return "\n".join(parts)
+
+    def _repr_html_(self) -> str:
+        import html
+
+        status = html.escape(self.status)
+        head = f"<b>QuickTest {self.id}: {html.escape(self.title())}</b> — {status}"
+        if self.error_message:
+            head += f" at {html.escape(self.error_stage)}: {html.escape(self.error_message)}"
+        warnings = "".join(f"<br>⚠ {html.escape(w)}" for w in self.warnings)
+        history = self.history.to_html(index=False) if self.epoch_metrics else ""
+        model = self._model_summary()._repr_html_() if self.model_config_snapshot else ""
+        return f"<div>{head}{warnings}{history}{model}</div>"
+
     def title(self) -> str:
+        """'Feature config name + Model config name'."""
         fc = self.feature_config_snapshot.get("name") or "?"
         mc = self.model_config_snapshot.get("name") or "?"
         return f"{fc} + {mc}"

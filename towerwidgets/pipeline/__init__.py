@@ -39,6 +39,6 @@ __all__ = [
 
 def run_local_pipeline(feature_config, model_config, data, *, on_event=None, **options):
     """Build the pipeline (options as for ``build_pipeline``) and run it here with TFX's
-    LocalDagRunner; returns the :class:`PipelineRun`."""
+    LocalDagRunner; returns the ``PipelineRun``."""
     definition = build_pipeline(feature_config, model_config, data, **options)
     return definition.run_local(on_event=on_event)

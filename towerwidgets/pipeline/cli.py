@@ -155,7 +155,7 @@ def _compare(
         features,
         model,
         data,
-        rating,
+        rating_column=rating,
         epochs=args.epochs,
         batch_size=args.batch_size,
         learning_rate=args.learning_rate,

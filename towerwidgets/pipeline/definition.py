@@ -139,7 +139,7 @@ class PipelineDefinition:
         timeout: float | None = None,
     ) -> Any:
         """Run the whole pipeline here with TFX's LocalDagRunner (in the TFX environment);
-        returns a :class:`~towerwidgets.pipeline.results.PipelineRun`."""
+        returns a ``towerwidgets.pipeline.results.PipelineRun``."""
         from towerwidgets.pipeline.results import PipelineRun
 
         if self.pipeline_root.startswith("gs://"):
@@ -279,9 +279,9 @@ def build_pipeline(
     ``eval/`` subfolders they are the splits, else ExampleGen hash-splits by
     ``eval_fraction``), or BigQuery (``bq://project.dataset.table`` or a ``SELECT``).
     ``epochs``/``batch_size``/``learning_rate`` override the ModelConfig's values.
-    ``beam_pipeline_args`` default to DirectRunner here (see :func:`dataflow_args`).
+    ``beam_pipeline_args`` default to DirectRunner here (see ``dataflow_args``).
     ``trainer_machine`` (with ``project``, ``region`` and optional accelerator) trains on
-    Vertex AI Training; ``image`` is the pipeline image (default: :func:`default_image`).
+    Vertex AI Training; ``image`` is the pipeline image (default: ``default_image``).
     ``generated_at`` fixes the modules' header timestamp (as for ``generate_trainer_code``).
     """
     from towerwidgets.codegen import generate_trainer_code
@@ -419,7 +419,7 @@ def compile_pipeline(
     on_event: Callable[[dict[str, Any]], None] | None = None,
     **options: Any,
 ) -> Path:
-    """Build the pipeline (see :func:`build_pipeline` for the options) and compile it to a
+    """Build the pipeline (see ``build_pipeline`` for the options) and compile it to a
     Vertex AI pipeline JSON at ``output``; returns its path."""
     definition = build_pipeline(
         feature_config, model_config, data, pipeline_root=pipeline_root, **options

@@ -9,6 +9,7 @@ and nothing a run does can raise into the caller: failures end as a ``failed`` r
 from __future__ import annotations
 
 import contextlib
+import functools
 import json
 import os
 import shutil
@@ -18,7 +19,7 @@ import traceback
 from collections.abc import Callable, Iterator
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from towerwidgets.runner import reducer
 from towerwidgets.runner.estimates import estimate_quick_test
@@ -30,6 +31,9 @@ from towerwidgets.runner.prepare import (
     prepare_data,
     validate_inputs,
 )
+
+if TYPE_CHECKING:
+    from towerwidgets.config import QuickTest
 
 __all__ = [
     "QuickTestHandle",
@@ -516,16 +520,44 @@ class QuickTestHandle:
         self._finish("completed")
 
 
+_OLD_POSITIONAL = ("rating_column", "epochs", "batch_size", "learning_rate", "store")
+
+
+def _keyword_only_after_data(func: Callable[..., Any]) -> Callable[..., Any]:
+    """Turn the old call forms into a TypeError that says what to write instead."""
+
+    @functools.wraps(func)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        name = func.__name__
+        if len(args) > 3:
+            extra = ", ".join(
+                f"{key}={value!r}" for key, value in zip(_OLD_POSITIONAL, args[3:], strict=False)
+            )
+            raise TypeError(
+                f"{name}() takes feature_config, model_config and data positionally; pass the "
+                f"rest by keyword, e.g. {name}(features, model, data, {extra})"
+            )
+        if "wait" in kwargs:
+            raise TypeError(
+                f"{name}() has no 'wait' argument: run_quick_test(...) always blocks and "
+                "returns the finished record; start_quick_test(...) returns a handle at once"
+            )
+        return func(*args, **kwargs)
+
+    return wrapper
+
+
+@_keyword_only_after_data
 def start_quick_test(
     feature_config: Any,
     model_config: Any,
     data: Any,
+    *,
     rating_column: str | None = None,
     epochs: int | None = None,
     batch_size: int | None = None,
     learning_rate: float | None = None,
     store: Any = None,
-    *,
     seed: int = DEFAULT_SEED,
     split: str | dict[str, Any] = "random",
     backend: Any = None,
@@ -647,33 +679,36 @@ def attach_quick_test(
     return handle
 
 
+@_keyword_only_after_data
 def run_quick_test(
     feature_config: Any,
     model_config: Any,
     data: Any,
+    *,
     rating_column: str | None = None,
     epochs: int | None = None,
     batch_size: int | None = None,
     learning_rate: float | None = None,
     store: Any = None,
-    wait: bool = True,
     **options: Any,
-) -> Any:
-    """Run a quick test; with ``wait=True`` block and return the finished QuickTest record,
-    else return the :class:`QuickTestHandle` at once (see :func:`start_quick_test`)."""
+) -> QuickTest:
+    """Run a quick test, block until it ends and return the finished ``QuickTest`` record.
+
+    Takes the same keyword arguments as ``start_quick_test`` (which returns a
+    ``QuickTestHandle`` at once instead). A failure ends as a ``failed`` record, never
+    as an exception; Ctrl-C (KeyboardInterrupt) cancels the run and returns the record.
+    """
     handle = start_quick_test(
         feature_config,
         model_config,
         data,
-        rating_column,
-        epochs,
-        batch_size,
-        learning_rate,
-        store,
+        rating_column=rating_column,
+        epochs=epochs,
+        batch_size=batch_size,
+        learning_rate=learning_rate,
+        store=store,
         **options,
     )
-    if not wait:
-        return handle
     try:
         return handle.wait()
     except KeyboardInterrupt:

@@ -2,7 +2,13 @@
 
 from towerwidgets.store.changes import StoreWatcher, Subscription
 from towerwidgets.store.schema import SCHEMA_VERSION
-from towerwidgets.store.store import ConfigRepository, QuickTestRepository, Store, default_url
+from towerwidgets.store.store import (
+    ConfigRepository,
+    QuickTestRepository,
+    Store,
+    default_url,
+    set_default_store,
+)
 
 __all__ = [
     "SCHEMA_VERSION",
@@ -12,4 +18,5 @@ __all__ = [
     "StoreWatcher",
     "Subscription",
     "default_url",
+    "set_default_store",
 ]

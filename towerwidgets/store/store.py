@@ -44,11 +44,53 @@ def _mark(conn: Connection, table: str) -> None:
 
 
 def default_url() -> str:
-    """``TOWERWIDGETS_STORE`` (a URL or a file path), else ./.towerwidgets/towerwidgets.db."""
+    """``TOWERWIDGETS_STORE`` (a URL or a file path; ``set_default_store`` sets it), else
+    ./.towerwidgets/towerwidgets.db in the current directory."""
     value = os.environ.get("TOWERWIDGETS_STORE", "").strip()
     if value and "://" in value:
         return value
     return f"sqlite:///{Path(value) if value else DEFAULT_PATH}"
+
+
+_announced: set[str] = set()
+
+
+def _location(url: str) -> str:
+    sa_url = sa.engine.make_url(url)
+    if sa_url.get_backend_name() == "sqlite" and sa_url.database not in (None, "", ":memory:"):
+        return os.path.abspath(sa_url.database)
+    return sa_url.render_as_string(hide_password=True)
+
+
+def _announce_default(url: str) -> None:
+    """Say once per process where an unconfigured ``Store()`` keeps its data."""
+    if url in _announced:
+        return
+    _announced.add(url)
+    print(
+        f"towerwidgets: configs and quick tests are stored in {_location(url)} "
+        "(change with TOWERWIDGETS_STORE or tw.set_default_store(...))"
+    )
+
+
+def set_default_store(
+    location: str | os.PathLike[str], *, home: str | os.PathLike[str] | None = None
+) -> str:
+    """Set where ``Store()`` (and every widget without a ``store=``) keeps its data.
+
+    ``location`` is a SQLAlchemy URL or a SQLite file path (made absolute now, so a later
+    ``os.chdir`` does not move it). ``home`` also moves runs, exports and the transform
+    cache (``TOWERWIDGETS_HOME``, default ./.towerwidgets). Both are set in the environment,
+    so worker processes and the CLI started from this process agree. Call it once, before
+    opening widgets: a Store already open stays where it is. Returns the store URL.
+    """
+    value = str(location)
+    if "://" not in value:
+        value = str(Path(value).expanduser().resolve())
+    os.environ["TOWERWIDGETS_STORE"] = value
+    if home is not None:
+        os.environ["TOWERWIDGETS_HOME"] = str(Path(home).expanduser().resolve())
+    return default_url()
 
 
 def _now() -> datetime:
@@ -65,7 +107,8 @@ def _naive(moment: datetime | None) -> datetime | None:
 class Store:
     """Configs and quick tests, one transaction per write.
 
-    ``Store()`` opens SQLite at ./.towerwidgets/towerwidgets.db (or ``TOWERWIDGETS_STORE``);
+    ``Store()`` opens SQLite at ./.towerwidgets/towerwidgets.db (or ``TOWERWIDGETS_STORE``,
+    or what ``set_default_store`` set; the first unconfigured ``Store()`` says where);
     ``Store(url)`` takes any SQLAlchemy URL or a file path. Opening upgrades an older schema
     and fails quick tests whose lease lapsed (see ``lease.py``): never a live run of another
     host or container sharing the store.
@@ -74,6 +117,8 @@ class Store:
     def __init__(self, url: str | os.PathLike[str] | None = None, *, recover: bool = True):
         if url is None:
             url = default_url()
+            if not os.environ.get("TOWERWIDGETS_STORE", "").strip():
+                _announce_default(url)
         elif "://" not in str(url):
             url = f"sqlite:///{url}"
         self.url = str(url)
@@ -91,7 +136,12 @@ class Store:
             self.quick_tests.mark_interrupted()
 
     def __repr__(self) -> str:
-        return f"Store({self.url!r})"
+        return f"Store({self.location!r})"
+
+    @property
+    def location(self) -> str:
+        """Where the data is: the absolute SQLite file, else the URL without its password."""
+        return _location(self.url)
 
     def __enter__(self) -> Store:
         return self
