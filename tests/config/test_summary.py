@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from towerwidgets.codegen.params import param_breakdown
+from towerwidgets.codegen.params import count_params, param_breakdown
 from towerwidgets.config import Feature, FeatureConfig, ModelConfig, QuickTest
 
 
@@ -48,7 +48,9 @@ def test_summary_prints_a_keras_style_table_marked_estimated_before_vocabularies
     assert text.startswith('Model: "Standard (retrieval)"')
     assert "Layer (type)" in text and "Output Shape" in text and "Param #" in text
     assert "buyer_user_id (Embedding)" in text and "(None, 16)" in text
-    assert "Total params: ≈" in text and "assumed to hold 1,000 values" in text
+    assert "Total params: ≈" in text and "not known yet are not counted" in text
+    # the one count every screen shows (issue 14): the same total, the same assumption
+    assert f"Total params: ≈{count_params(mc, _features())['total']:,}" in text
     assert str(mc) == str(mc.model_summary())  # print(config) shows the same table
     assert "<table>" in mc._repr_html_()
 
@@ -56,7 +58,7 @@ def test_summary_prints_a_keras_style_table_marked_estimated_before_vocabularies
 def test_summary_without_features_marks_the_assumed_inputs():
     mc = ModelConfig.from_preset("minimal", name="m")
     summary = mc.model_summary()
-    assert summary.estimated and summary.total == mc.estimate_params()
+    assert summary.estimated and summary.total == count_params(mc)["total"]
     assert "no FeatureConfig" in str(summary)
 
 

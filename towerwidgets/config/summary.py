@@ -11,11 +11,6 @@ import html
 from dataclasses import dataclass, field
 from typing import Any
 
-# Input widths the spec's dense-only estimate assumes when no FeatureConfig is given.
-ASSUMED_INPUT_DIMS = {"buyer": 100, "product": 50}
-# Distinct values assumed for a vocabulary that has not been counted yet (before a run).
-ASSUMED_VOCABULARY_SIZE = 1000
-
 
 @dataclass
 class SummaryRow:
@@ -97,11 +92,12 @@ def model_summary(
 ) -> ModelSummary:
     """The summary of the model a ModelConfig (with a FeatureConfig) generates.
 
-    Without ``feature_config`` the tower inputs are the spec's assumed 100/50 wide and no
-    embedding is counted; vocabularies missing from ``vocabulary_sizes`` are assumed to
-    hold 1,000 values. Every assumed count is marked "≈".
+    The same assumptions as the one count every screen shows (``count_params``), so the
+    totals agree: without ``feature_config`` each tower input is ``ASSUMED_INPUT_DIM`` wide
+    and no embedding is counted; an embedding whose vocabulary is not in
+    ``vocabulary_sizes`` is not counted yet. Every assumed count is marked "≈".
     """
-    from towerwidgets.codegen.params import _layers_params
+    from towerwidgets.codegen.params import ASSUMED_INPUT_DIM, _layers_params
     from towerwidgets.codegen.plan import NUM_OOV_BUCKETS, build_plan
 
     mc = model_config
@@ -110,8 +106,8 @@ def model_summary(
     plan = build_plan(feature_config) if feature_config is not None else None
     if plan is None:
         summary.notes.append(
-            "no FeatureConfig: tower inputs assumed 100 (buyer) and 50 (product) wide, "
-            "embedding tables not counted; pass feature_config= for the full count"
+            f"no FeatureConfig: tower inputs assumed {ASSUMED_INPUT_DIM} wide, embedding "
+            "tables not counted; pass feature_config= for the full count"
         )
     assumed_vocab = False
     outputs: dict[str, int] = {}
@@ -119,7 +115,6 @@ def model_summary(
         if plan is not None:
             width = plan.tensor_dim(tower)
             for feature in plan.tower(tower):
-                size = None
                 if feature.kind == "embedding":
                     known = next(
                         (
@@ -129,9 +124,10 @@ def model_summary(
                         ),
                         None,
                     )
-                    size = ASSUMED_VOCABULARY_SIZE if known is None else int(known)
-                    params = (size + NUM_OOV_BUCKETS) * feature.embedding_dim
                     estimated = known is None
+                    params = (
+                        0 if estimated else (int(known) + NUM_OOV_BUCKETS) * feature.embedding_dim
+                    )
                     assumed_vocab |= estimated
                 elif feature.kind in ("bucketize", "cross"):
                     params, estimated = feature.num_buckets * feature.embedding_dim, False
@@ -148,7 +144,7 @@ def model_summary(
                 summary.trainable += params
             summary.rows.append(SummaryRow(f"{tower}/input (Concatenate)", _shape(width), 0))
         else:
-            width = ASSUMED_INPUT_DIMS[tower]
+            width = ASSUMED_INPUT_DIM
         layers = mc.buyer_tower_layers if tower == "buyer" else mc.product_tower_layers
         shared = tower == "product" and mc.share_tower_weights
         assumed_input = plan is None
@@ -177,7 +173,7 @@ def model_summary(
             summary.non_trainable += frozen
     if assumed_vocab:
         summary.notes.append(
-            f"vocabularies not counted yet are assumed to hold {ASSUMED_VOCABULARY_SIZE:,} "
-            "values; a finished quick test shows the exact count"
+            "embedding tables whose vocabularies are not known yet are not counted; "
+            "a finished quick test shows the exact count"
         )
     return summary
