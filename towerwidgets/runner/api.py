@@ -488,6 +488,9 @@ class QuickTestHandle:
             with self._record_lock:
                 rec.worker_pid = self._run.pid
                 self._save()
+        next_worker = getattr(self._run, "next_worker_pid", None)
+        if next_worker:  # the spare started with this test, for the next one
+            self.facts["next_worker_pid"] = next_worker
         if self._cancel_requested:
             self._run.cancel()
         self._follow_run()

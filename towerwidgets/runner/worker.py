@@ -622,7 +622,10 @@ def main(argv: list[str] | None = None) -> int:
         pass
     warm_start = time.time()
     warm_up()
-    emit("ready", pid=os.getpid(), metrics={"import_seconds": round(time.time() - warm_start, 2)})
+    import_seconds = round(time.time() - warm_start, 2)
+    # Warm: no job was waiting when the imports ended, so the test paid none of them.
+    job_waiting = bool(args.job) or bool(select.select([sys.stdin], [], [], 0)[0])
+    emit("ready", pid=os.getpid(), metrics={"import_seconds": import_seconds})
     path = args.job or _read_job_path(args.idle_timeout)
     if not path:
         return 0
@@ -631,7 +634,15 @@ def main(argv: list[str] | None = None) -> int:
         with contextlib.suppress(OSError):
             log = open(Path(job["run_dir"]) / "worker.log", "ab")
             os.dup2(log.fileno(), 2)
-    emit("info", stage="transform", metrics={"worker_pid": os.getpid()})
+    emit(
+        "info",
+        stage="transform",
+        metrics={
+            "worker_pid": os.getpid(),
+            "worker_warm": not job_waiting,
+            "worker_import_seconds": import_seconds,
+        },
+    )
     run_job(job)
     # Everything is written: close the event stream (the kernel then knows the run is over,
     # while this process still frees its memory) and skip TensorFlow's slow interpreter
