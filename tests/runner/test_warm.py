@@ -41,6 +41,7 @@ def test_the_next_worker_starts_with_a_test_and_serves_the_one_after_it(
     next_pid = first.facts.get("next_worker_pid")
     assert next_pid and next_pid != first_record.worker_pid  # started at submit, not at end
     assert LocalBackend.spare_pid() == next_pid  # kept, not replaced when the test ended
+    assert "--warm-nice" in LocalBackend._spare.args  # imports beside the test, niced
     assert backend.wait_until_warm(300)  # TensorFlow imported (an event, not a sleep)
 
     second, second_record = _quick_test(store, home, feature_config, tiny_data, backend)

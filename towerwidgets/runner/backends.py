@@ -94,12 +94,14 @@ def available_memory_mb() -> float | None:
 
 
 def _spawn_worker(
-    log_path: Path | None = None, idle_timeout: float | None = None
+    log_path: Path | None = None, idle_timeout: float | None = None, warm_nice: int = 0
 ) -> subprocess.Popen:
     log = open(log_path, "ab") if log_path else subprocess.DEVNULL
     args = [sys.executable, "-m", "towerwidgets.runner.worker"]
     if idle_timeout is not None:
         args += ["--idle-timeout", str(idle_timeout)]
+    if warm_nice:
+        args += ["--warm-nice", str(warm_nice)]
     try:
         return subprocess.Popen(
             args,
@@ -219,14 +221,18 @@ class LocalBackend(Backend):
         keep_warm: bool = True,
         idle_timeout: float = 600.0,
         min_available_mb: float = 3072.0,
+        warm_nice: int = 10,
     ):
         self.keep_warm = keep_warm
         self.idle_timeout = idle_timeout
         self.min_available_mb = min_available_mb
+        self.warm_nice = warm_nice
         self.skipped_prewarm = ""  # why the last prewarm started no spare ("" if it did)
 
-    def prewarm(self) -> None:
-        """Start the spare worker unless one is alive or memory is short (never blocks)."""
+    def prewarm(self, beside_a_test: bool = False) -> None:
+        """Start the spare worker unless one is alive or memory is short (never blocks).
+        ``beside_a_test``: a test is running, so the spare imports at ``warm_nice`` and
+        does not slow that test down (measured: at normal priority it did, on 2 cores)."""
         if not self.keep_warm:
             return
         with LocalBackend._lock:
@@ -244,7 +250,10 @@ class LocalBackend(Backend):
                 LocalBackend._spare = None
                 return
             self.skipped_prewarm = ""
-            LocalBackend._spare = _spawn_worker(idle_timeout=self.idle_timeout)
+            LocalBackend._spare = _spawn_worker(
+                idle_timeout=self.idle_timeout,
+                warm_nice=self.warm_nice if beside_a_test else 0,
+            )
 
     @classmethod
     def spare_pid(cls) -> int | None:
@@ -295,7 +304,7 @@ class LocalBackend(Backend):
         # The next test's worker starts importing now, not when this one ends: a test
         # started right after this one finds it warm.
         with contextlib.suppress(Exception):
-            self.prewarm()
+            self.prewarm(beside_a_test=True)
             run.next_worker_pid = self.spare_pid()
         return run
 
