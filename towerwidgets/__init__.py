@@ -28,6 +28,8 @@ _LAZY: dict[str, str] = {
     "generate_transform_code": "towerwidgets.codegen",
     "run_quick_test": "towerwidgets.runner",
     "start_quick_test": "towerwidgets.runner",
+    "sweep": "towerwidgets.runner",
+    "run_quick_tests": "towerwidgets.runner",
     "datasets": "towerwidgets.datasets",
     "pipeline": "towerwidgets.pipeline",
     "build_pipeline": "towerwidgets.pipeline",

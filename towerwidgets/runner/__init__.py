@@ -15,6 +15,8 @@ from towerwidgets.runner.estimates import Estimate, estimate_quick_test
 _LAZY: dict[str, str] = {
     "run_quick_test": "towerwidgets.runner.api",
     "start_quick_test": "towerwidgets.runner.api",
+    "sweep": "towerwidgets.runner.sweeps",
+    "run_quick_tests": "towerwidgets.runner.sweeps",
     "QuickTestHandle": "towerwidgets.runner.api",
     "LocalBackend": "towerwidgets.runner.backends",
     "VertexBackend": "towerwidgets.runner.vertex",

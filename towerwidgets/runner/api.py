@@ -368,6 +368,16 @@ class QuickTestHandle:
         remote = _remote_source(job["data"], self.backend)
         df = None if remote else load_data(job["data"])
         warnings = [] if remote else validate_inputs(fc, mc, df, rating_column)
+        sampled = None
+        if job.get("sample") is not None:
+            if df is None:
+                raise QuickTestInputError(
+                    "sample= works on local data; sample the table before the pipeline reads it",
+                    stage="validate",
+                )
+            from towerwidgets.runner.sampling import sample_by_buyer
+
+            df, sampled = sample_by_buyer(df, fc.buyer_id_column, job["sample"], rec.seed)
         code = job["code"]
         if code is None:
             from towerwidgets.codegen import generate_trainer_code
@@ -418,7 +428,7 @@ class QuickTestHandle:
                 else None,
             )
         with self._record_lock:
-            rec.split = prepared.split
+            rec.split = {**prepared.split, "sample": sampled} if sampled else prepared.split
             rec.data_fingerprint = prepared.fingerprint
             rec.vocabulary_stats = {**rec.vocabulary_stats, "columns": prepared.vocabulary_stats}
             estimate = estimate_quick_test(
@@ -492,6 +502,9 @@ class QuickTestHandle:
             with self._record_lock:
                 rec.worker_pid = self._run.pid
                 self._save()
+        next_worker = getattr(self._run, "next_worker_pid", None)
+        if next_worker:  # the spare started with this test, for the next one
+            self.facts["next_worker_pid"] = next_worker
         if self._cancel_requested:
             self._run.cancel()
         self._follow_run()
@@ -565,6 +578,7 @@ def start_quick_test(
     on_event: Callable[[QuickTestEvent], None] | None = None,
     home: str | Path | None = None,
     progress_interval: float = 0.5,
+    sample: float | int | None = None,
 ) -> QuickTestHandle:
     """Start a quick test in the background and return its handle at once.
 
@@ -572,8 +586,10 @@ def start_quick_test(
     ``learning_rate`` override the ModelConfig (the spec's ``*_override`` fields); ``store``
     defaults to ``Store()``. ``split`` is ``"random"`` (seeded 80/20) or ``"temporal"``.
     ``code`` runs given modules (an object or dict with ``transform_code`` and
-    ``trainer_code``) instead of generating them. The record is created ``pending`` in the
-    store before this returns.
+    ``trainer_code``) instead of generating them. ``sample`` runs on part of big data, drawn
+    by buyer so histories stay whole: a fraction of the buyers (``0.1``) or at least that
+    many rows (``50_000``); what was kept is in ``record.split["sample"]``. The record is
+    created ``pending`` in the store before this returns.
     """
     from towerwidgets.config import FeatureConfig, ModelConfig, QuickTest
     from towerwidgets.runner.backends import LocalBackend
@@ -632,6 +648,7 @@ def start_quick_test(
         "split": split,
         "cache_dir": home_dir / "cache" / "transform",
         "progress_interval": progress_interval,
+        "sample": sample,
     }
     handle._thread = threading.Thread(
         target=handle._execute, args=(job,), name=f"tw-quicktest-{record.id}", daemon=True

@@ -81,11 +81,30 @@ def _worker_env() -> dict[str, str]:
     return env
 
 
-def _spawn_worker(log_path: Path | None = None) -> subprocess.Popen:
+def available_memory_mb() -> float | None:
+    """``MemAvailable`` from /proc/meminfo in MB (None where there is no such file)."""
+    try:
+        with open("/proc/meminfo") as meminfo:
+            for line in meminfo:
+                if line.startswith("MemAvailable:"):
+                    return int(line.split()[1]) / 1024
+    except (OSError, ValueError, IndexError):
+        pass
+    return None
+
+
+def _spawn_worker(
+    log_path: Path | None = None, idle_timeout: float | None = None, warm_nice: int = 0
+) -> subprocess.Popen:
     log = open(log_path, "ab") if log_path else subprocess.DEVNULL
+    args = [sys.executable, "-m", "towerwidgets.runner.worker"]
+    if idle_timeout is not None:
+        args += ["--idle-timeout", str(idle_timeout)]
+    if warm_nice:
+        args += ["--warm-nice", str(warm_nice)]
     try:
         return subprocess.Popen(
-            [sys.executable, "-m", "towerwidgets.runner.worker"],
+            args,
             stdin=subprocess.PIPE,
             stdout=subprocess.PIPE,
             stderr=log,
@@ -103,6 +122,7 @@ class LocalRun(Run):
         self.process = process
         self.pid = process.pid
         self.log_path = log_path
+        self.next_worker_pid: int | None = None  # the spare started for the next test
         self._on_event = on_event
         self._cancelled = False
         self._finished = False  # the worker reported its last stage, "done"
@@ -183,9 +203,12 @@ class LocalRun(Run):
 class LocalBackend(Backend):
     """Runs the job in ``python -m towerwidgets.runner.worker`` on this machine.
 
-    ``keep_warm`` keeps one spare worker with TensorFlow already imported, started while the
-    kernel validates and prepares the data (or after a test ends), so the next test skips
-    the import. The spare exits on its own after ``idle_timeout`` or when the kernel exits.
+    ``keep_warm`` keeps one spare worker with TensorFlow already imported. It is started
+    when a test is created (its import overlaps the kernel's validation) and again as soon
+    as a test takes it, so the next test, even one started right after (a notebook loop, a
+    sweep), skips the import. Bounded: at most one spare per kernel, none while
+    ``MemAvailable`` is below ``min_available_mb``, and a spare nobody takes exits after
+    ``idle_timeout`` seconds (or with the kernel).
     """
 
     name = "local"
@@ -193,16 +216,51 @@ class LocalBackend(Backend):
     _lock = threading.Lock()
     _spare: subprocess.Popen | None = None
 
-    def __init__(self, keep_warm: bool = True):
+    def __init__(
+        self,
+        keep_warm: bool = True,
+        idle_timeout: float = 600.0,
+        min_available_mb: float = 3072.0,
+        warm_nice: int = 10,
+    ):
         self.keep_warm = keep_warm
+        self.idle_timeout = idle_timeout
+        self.min_available_mb = min_available_mb
+        self.warm_nice = warm_nice
+        self.skipped_prewarm = ""  # why the last prewarm started no spare ("" if it did)
 
-    def prewarm(self) -> None:
+    def prewarm(self, beside_a_test: bool = False) -> None:
+        """Start the spare worker unless one is alive or memory is short (never blocks).
+        ``beside_a_test``: a test is running, so the spare imports at ``warm_nice`` and
+        does not slow that test down (measured: at normal priority it did, on 2 cores)."""
         if not self.keep_warm:
             return
         with LocalBackend._lock:
             spare = LocalBackend._spare
-            if spare is None or spare.poll() is not None:
-                LocalBackend._spare = _spawn_worker()
+            if spare is not None and spare.poll() is None:
+                self.skipped_prewarm = ""
+                return
+            available = available_memory_mb()
+            if available is not None and available < self.min_available_mb:
+                # A spare holds ~0.5 GB, a running test 1-2 GB more: don't push the machine
+                # (or a colleague's job) into swap or the OOM killer for a faster start.
+                self.skipped_prewarm = (
+                    f"low memory: {available:.0f} MB available < {self.min_available_mb:.0f} MB"
+                )
+                LocalBackend._spare = None
+                return
+            self.skipped_prewarm = ""
+            LocalBackend._spare = _spawn_worker(
+                idle_timeout=self.idle_timeout,
+                warm_nice=self.warm_nice if beside_a_test else 0,
+            )
+
+    @classmethod
+    def spare_pid(cls) -> int | None:
+        """The pid of the live spare worker, if any."""
+        with cls._lock:
+            spare = cls._spare
+        return spare.pid if spare is not None and spare.poll() is None else None
 
     def wait_until_warm(self, timeout: float = 60.0) -> bool:
         """Block until the spare worker has imported TensorFlow (False if none or timeout)."""
@@ -243,6 +301,11 @@ class LocalBackend(Backend):
             assert process.stdin is not None
             process.stdin.write(f"{job_path}\n".encode())
             process.stdin.flush()
+        # The next test's worker starts importing now, not when this one ends: a test
+        # started right after this one finds it warm.
+        with contextlib.suppress(Exception):
+            self.prewarm(beside_a_test=True)
+            run.next_worker_pid = self.spare_pid()
         return run
 
     @classmethod
