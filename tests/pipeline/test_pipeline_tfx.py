@@ -197,3 +197,37 @@ def test_compiled_for_vertex_with_dataflow_and_a_vertex_trainer(
     assert pool["container_spec"]["image_uri"] == image
     data_uploads = [r for r in remote if "/data/" in r]
     assert sorted(Path(r).parent.name for r in data_uploads) == ["eval", "train"]
+
+
+def test_the_cli_compiles_the_sample(tmp_path, capsys):
+    from towerwidgets.cli import main
+
+    output = tmp_path / "pipeline.json"
+    code = main(
+        [
+            "pipeline",
+            "compile",
+            "--sample",
+            "--preset",
+            "minimal",
+            "--epochs",
+            "1",
+            "--pipeline-root",
+            "gs://bucket/cli",
+            "--image",
+            "registry/tfx-tfrs:1",
+            "--home",
+            str(tmp_path),
+            "-o",
+            str(output),
+        ]
+    )
+    out = capsys.readouterr().out
+    assert code == 0, out
+    assert f"Pipeline JSON: {output}" in out
+    spec = json.loads(output.read_text())["pipelineSpec"]
+    assert {e["container"]["image"] for e in spec["deploymentSpec"]["executors"].values()} == {
+        "registry/tfx-tfrs:1"
+    }
+    uploads = json.loads(Path(f"{output}.uploads.json").read_text())
+    assert sum(u["remote"].endswith(".whl") for u in uploads) == 2
