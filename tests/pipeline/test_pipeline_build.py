@@ -267,3 +267,29 @@ def test_the_image_and_the_tfx_environment_share_one_pinned_file():
     assert "requirements.txt" in dockerfile
     makefile = (Path(__file__).parents[2] / "Makefile").read_text()
     assert "towerwidgets/pipeline/image/requirements.txt" in makefile
+
+
+def test_line_breaks_are_refused_in_names_and_replaced_in_values(
+    pipeline_features, pipeline_data, tmp_path
+):
+    """CsvExampleGen reads CSV line by line: a line break would split a record."""
+    import pandas as pd
+
+    data = pipeline_data.copy()
+    data.loc[data.index[:5], "category"] = "home\ngarden"
+    definition = build_pipeline(pipeline_features, minimal("retrieval"), data, home=tmp_path)
+    folder = Path(definition.spec["example_gen"]["input_base"])
+    written = pd.concat(pd.read_csv(folder / part / "data.csv") for part in ("train", "eval"))
+    assert len(written) == len(data) and (written["category"] == "home garden").sum() == 5
+    assert any("5 values of 'category' held line breaks" in w for w in definition.warnings)
+
+    for name in ("cat\negory", 'cat "egory"', "cat,egory"):
+        fc = pipeline_features.model_copy(deep=True)
+        fc.product_features[1].column = name
+        with pytest.raises(PipelineInputError, match="comma, a double quote or a line break"):
+            build_pipeline(
+                fc,
+                minimal("retrieval"),
+                data.rename(columns={"category": name}),
+                home=tmp_path,
+            )

@@ -231,3 +231,41 @@ def test_the_cli_compiles_the_sample(tmp_path, capsys):
     }
     uploads = json.loads(Path(f"{output}.uploads.json").read_text())
     assert sum(u["remote"].endswith(".whl") for u in uploads) == 2
+
+
+def test_hostile_column_names_run_through_tfx(pipeline_data, tmp_path):
+    """Quotes, code-looking text, spaces and non-ASCII in column names: the modules take
+    them only as literals or sanitized names, in TFX as in a quick test."""
+    from towerwidgets.config import Feature, FeatureConfig
+
+    names = {
+        "buyer_id": "user id 'quoted'",
+        "product_id": "item 'id' #2",
+        "category": "__import__('os').system('exit 3')",
+        "price": "prix (€)",
+    }
+    data = pipeline_data.rename(columns=names)
+    fc = FeatureConfig(
+        name="hostile\n'''\"\"\"",
+        buyer_id_column=names["buyer_id"],
+        product_id_column=names["product_id"],
+        buyer_features=[Feature(column=names["buyer_id"], embedding_dim=8)],
+        product_features=[
+            Feature(column=names["product_id"], embedding_dim=8),
+            Feature(column=names["category"], embedding_dim=4),
+            Feature(column=names["price"], transform="normalize"),
+        ],
+    )
+    definition = build_pipeline(
+        fc,
+        minimal("retrieval"),
+        data,
+        epochs=1,
+        batch_size=BATCH,
+        home=tmp_path,
+        pipeline_name="hostile",
+    )
+    run = definition.run_local()
+    assert 0 <= run.final_metrics()["recall_at_100"] <= 1
+    answer = run.query({names["buyer_id"]: ["B00001"]})
+    assert len(answer["product_ids"][0]) == 100

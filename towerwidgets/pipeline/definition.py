@@ -205,6 +205,18 @@ class PipelineDefinition:
         return output
 
 
+def check_csv_column_names(columns: list[Any]) -> None:
+    """TFX's CsvExampleGen splits the header line at every comma and reads records line by
+    line: a column name with a comma, a double quote or a line break cannot pass."""
+    broken = [str(c) for c in columns if any(ch in str(c) for ch in ',"\n\r')]
+    if broken:
+        raise PipelineInputError(
+            "TFX's CsvExampleGen cannot read a column name holding a comma, a double quote or "
+            f"a line break: rename {', '.join(map(repr, broken))} in the data and the "
+            "FeatureConfig (quick tests accept such names; the pipeline's CSV does not)"
+        )
+
+
 def _frame_split(
     source: DataSource,
     feature_config: Any,
@@ -238,11 +250,26 @@ def _frame_split(
     except QuickTestInputError as error:
         raise PipelineInputError(str(error)) from error
     columns = list(module_constants(code.transform_code)["RAW_COLUMN_TYPES"])
+    check_csv_column_names(columns)
     data_dir = workdir / "data" / prepared.fingerprint[:16]
+    notes: dict[str, int] = {}  # column -> values whose line breaks became spaces
     for name in ("train", "eval"):
         frame = pd.read_parquet(prepared.paths[name], columns=columns)
+        for column in frame.columns:
+            if frame[column].dtype.kind not in "OSU" and str(frame[column].dtype) != "str":
+                continue
+            text = frame[column].astype(str)
+            breaks = text.str.contains(r"[\r\n]", regex=True)
+            if breaks.any():  # line breaks would split a CSV record in two
+                frame[column] = text.str.replace(r"\r\n|\r|\n", " ", regex=True)
+                notes[column] = notes.get(column, 0) + int(breaks.sum())
         (data_dir / name).mkdir(parents=True, exist_ok=True)
         frame.to_csv(data_dir / name / "data.csv", index=False)
+    for column, count in notes.items():
+        warnings.append(
+            f"{count} values of {column!r} held line breaks; the pipeline's CSV has spaces "
+            "there (CsvExampleGen reads line by line)"
+        )
     return data_dir, prepared.split, warnings + prepared.warnings
 
 
@@ -345,6 +372,7 @@ def build_pipeline(
                 warnings = validate_inputs(fc, mc, source.extra["sample"], rating_column or "")
             except QuickTestInputError as error:
                 raise PipelineInputError(f"{source.description}: {error}") from error
+            check_csv_column_names(list(source.extra["sample"].columns))
         if source.kind == "csv":
             example_gen = {"kind": "csv", "input_base": source.input_base}
             if source.presplit:
