@@ -662,3 +662,12 @@ def test_one_count_everywhere_summary_rows_count_params_and_breakdown_agree(
     loose = count_params(mc)
     assert not loose["exact"] and loose["text"].startswith("≈")
     assert sum(r["params"] for r in summary_rows(mc)) == loose["total"]
+
+
+def test_layer_code_refuses_a_layer_type_it_does_not_know():
+    from types import SimpleNamespace
+
+    from towerwidgets.codegen.generator import layer_code
+
+    with pytest.raises(ValueError, match="Unknown layer type: conv2d"):
+        layer_code(SimpleNamespace(type="conv2d"), 16)

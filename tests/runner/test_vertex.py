@@ -784,3 +784,14 @@ def test_the_real_compiled_pipeline_is_what_vertex_receives(
     uploaded = _blobs(storage_client, "root/")
     assert any(name.startswith("root/_wheels/") for name in uploaded)
     assert any(name.endswith("/train/data.csv") for name in uploaded)
+
+
+def test_which_errors_are_worth_another_try():
+    from google.api_core import exceptions as gexc
+
+    from towerwidgets.runner.vertex import _transient
+
+    assert _transient(gexc.ServiceUnavailable("overloaded"))
+    assert _transient(gexc.TooManyRequests("slow down"))
+    assert not _transient(gexc.NotFound("no such job"))
+    assert not _transient(ValueError("a bug of ours"))

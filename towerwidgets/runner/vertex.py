@@ -181,24 +181,21 @@ def _state_name(value: Any) -> str:
 
 def _transient(error: BaseException) -> bool:
     """Worth another try: overload, timeouts, dropped connections."""
-    try:
-        from google.api_core import exceptions as gexc
-    except ImportError:  # pragma: no cover - the SDK brings api_core
-        gexc = None
-    if gexc is not None:
-        retryable = (
-            gexc.ServiceUnavailable,
-            gexc.TooManyRequests,
-            gexc.InternalServerError,
-            gexc.BadGateway,
-            gexc.GatewayTimeout,
-            gexc.DeadlineExceeded,
-            gexc.RetryError,
-        )
-        if isinstance(error, retryable):
-            return True
-        if isinstance(error, gexc.GoogleAPICallError):
-            return False
+    from google.api_core import exceptions as gexc  # installed with google-cloud-aiplatform
+
+    retryable = (
+        gexc.ServiceUnavailable,
+        gexc.TooManyRequests,
+        gexc.InternalServerError,
+        gexc.BadGateway,
+        gexc.GatewayTimeout,
+        gexc.DeadlineExceeded,
+        gexc.RetryError,
+    )
+    if isinstance(error, retryable):
+        return True
+    if isinstance(error, gexc.GoogleAPICallError):
+        return False
     with contextlib.suppress(ImportError):
         import requests
 
