@@ -2,12 +2,13 @@
 import { band, childModel, command, h, listen, rebuild, uid } from "./dom.js";
 import { g } from "./model.js";
 import { renderMetricsTable } from "./metrics_table.js";
+import { renderCompare } from "./compare.js";
 
 export const QUICK_TEST_TRAITS = [
   "feature_configs", "model_configs", "feature_config_id", "model_config_id", "feature_summary", "model_summary",
   "needs_rating", "rating_columns", "rating_column", "epochs_override", "batch_size_override", "learning_rate_override",
   "choices", "defaults", "checks", "estimate", "vertex_machine", "can_start", "running", "stage", "progress", "status",
-  "message", "result", "recent", "metrics", "run_on", "vertex_settings",
+  "message", "result", "recent", "metrics", "run_on", "vertex_settings", "compare_ids", "comparison",
 ];
 
 /** @param {{model: import("./dom.js").AnyModel, el: HTMLElement, host?: any}} props */
@@ -17,13 +18,17 @@ export function renderQuickTest({ model, el, host }) {
   const runBox = h("div", { class: "tw-qt-run" });
   const metricsSlot = h("div", { class: "tw-qt-metrics" });
   const recentBox = h("div", { class: "tw-qt-recent" });
+  const compareSlot = h("div", { class: "tw-qt-compare" });
   const root = h("section", { class: "tw-chapter tw-quick-test", "aria-labelledby": headId },
     h("div", { class: "tw-chapter-head" }, h("h2", { id: headId, class: "tw-chapter-title", text: "Chapter: Quick Test" })),
-    top, runBox, metricsSlot, recentBox);
+    top, runBox, metricsSlot, recentBox, compareSlot);
   el.appendChild(root);
   /** @type {(() => void)|null} */
   let metricsCleanup = null;
   let token = 0;
+  /** @type {(() => void)|null} */
+  let compareCleanup = null;
+  let compareToken = 0;
 
   /** @param {string} name @param {any} value */
   const set = (name, value) => { model.set(name, value); model.save_changes(); };
@@ -202,11 +207,44 @@ export function renderQuickTest({ model, el, host }) {
         h("div", { class: "tw-card-head" }, h("strong", { text: r.title }), h("span", { class: `tw-status-${r.status}`, text: `${r.status_label}  ${r.ago}` })),
         r.settings ? h("p", { class: "tw-muted tw-run-settings", text: r.settings }) : null,
         h("p", { text: resultLine(r) }),
-        h("div", { class: "tw-actions tw-right" }, consoleLink(r), h("button", {
+        h("div", { class: "tw-actions tw-right" }, comparePick(r), consoleLink(r), h("button", {
           type: "button", class: "tw-btn tw-btn-small", "data-key": `results:${r.id}`, "aria-label": `View results of ${r.title}`, text: "View Results",
           onclick: () => command(model, "view_results", { test_id: r.id }),
         }))))) : h("p", { class: "tw-muted", text: "No quick tests yet." }),
     ]);
+  }
+
+  /** A checkbox per run: ticked runs (two or more) are compared below. @param {any} r */
+  function comparePick(r) {
+    const ticked = (model.get("compare_ids") || []).includes(r.id);
+    return h("label", { class: "tw-compare-pick" },
+      h("input", {
+        type: "checkbox", checked: ticked, "data-key": `compare:${r.id}`, "aria-label": `Compare ${r.title} (#${r.id})`,
+        onchange: (/** @type {Event} */ e) => {
+          const on = /** @type {HTMLInputElement} */ (e.target).checked;
+          const ids = /** @type {number[]} */ (model.get("compare_ids") || []).filter((id) => id !== r.id);
+          set("compare_ids", on ? [...ids, r.id] : ids);
+        },
+      }), " Compare");
+  }
+
+  /** Python may drop ticks (a run deleted elsewhere): follow without rebuilding the rows. */
+  function syncTicks() {
+    const ids = model.get("compare_ids") || [];
+    for (const box of /** @type {NodeListOf<HTMLInputElement>} */ (recentBox.querySelectorAll('input[data-key^="compare:"]'))) {
+      const want = ids.includes(Number(box.dataset.key?.slice("compare:".length)));
+      if (box.checked !== want) box.checked = want;
+    }
+  }
+
+  async function mountCompare() {
+    compareToken += 1;
+    const mine = compareToken;
+    if (compareCleanup) { compareCleanup(); compareCleanup = null; }
+    compareSlot.replaceChildren();
+    const child = await childModel(model, host, model.get("comparison"));
+    if (!child || mine !== compareToken) return;
+    compareCleanup = renderCompare({ model: child, el: compareSlot });
   }
 
   async function mountMetrics() {
@@ -226,12 +264,16 @@ export function renderQuickTest({ model, el, host }) {
     listen(model, ["can_start", "running", "stage", "progress", "status", "message", "result"], drawRun),
     listen(model, ["recent"], drawRecent),
     listen(model, ["metrics"], () => { mountMetrics(); }),
+    listen(model, ["compare_ids"], syncTicks),
+    listen(model, ["comparison"], () => { mountCompare(); }),
   ];
-  drawTop(); drawRun(); drawRecent(); mountMetrics();
+  drawTop(); drawRun(); drawRecent(); mountMetrics(); mountCompare();
   return () => {
     for (const off of offs) off();
     token += 1;
+    compareToken += 1;
     if (metricsCleanup) metricsCleanup();
+    if (compareCleanup) compareCleanup();
     root.remove();
   };
 }

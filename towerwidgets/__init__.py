@@ -30,6 +30,7 @@ _LAZY: dict[str, str] = {
     "start_quick_test": "towerwidgets.runner",
     "sweep": "towerwidgets.runner",
     "run_quick_tests": "towerwidgets.runner",
+    "compare": "towerwidgets.results.comparison",
     "datasets": "towerwidgets.datasets",
     "pipeline": "towerwidgets.pipeline",
     "build_pipeline": "towerwidgets.pipeline",
@@ -41,6 +42,7 @@ _LAZY: dict[str, str] = {
     "QuickTestPanel": "towerwidgets.widgets",
     "MetricsTable": "towerwidgets.widgets",
     "ModelingPage": "towerwidgets.widgets",
+    "CompareView": "towerwidgets.widgets",
 }
 
 __all__ = [

@@ -4,6 +4,7 @@ Widgets are thin: they translate front-end events into calls on config, store, c
 runner, and results back into synced traits. They never import TensorFlow.
 """
 
+from towerwidgets.widgets.compare import CompareView
 from towerwidgets.widgets.editor import TowerBuilder
 from towerwidgets.widgets.metrics import MetricsTable
 from towerwidgets.widgets.page import ModelingPage
@@ -12,6 +13,7 @@ from towerwidgets.widgets.structure import ModelStructure
 from towerwidgets.widgets.wizard import ModelWizard
 
 __all__ = [
+    "CompareView",
     "MetricsTable",
     "ModelStructure",
     "ModelWizard",

@@ -14,6 +14,8 @@ from towerwidgets.config.quick_test import metrics_frame
 from towerwidgets.runner.baselines import verdicts
 from towerwidgets.runner.estimates import MACHINE_PRICES
 from towerwidgets.widgets._base import StoreWatching, TowerWidget, _message, child_trait
+from towerwidgets.results.comparison import compare
+from towerwidgets.widgets.compare import EMPTY_TEXT, CompareView
 from towerwidgets.widgets._format import (
     format_duration,
     format_number,
@@ -94,6 +96,10 @@ class QuickTestPanel(StoreWatching, TowerWidget):
     result = traitlets.Dict().tag(sync=True)
     recent = traitlets.List(traitlets.Dict()).tag(sync=True)
     metrics = child_trait(MetricsTable)
+    # Runs ticked in Recent Quick Tests (in ticking order); two or more are compared in
+    # ``comparison`` (charts per metric and the settings that differ).
+    compare_ids = traitlets.List(traitlets.Int()).tag(sync=True)
+    comparison = child_trait(CompareView)
 
     _watch_tables: ClassVar[tuple[str, ...]] = ("feature_configs", "model_configs", "quick_tests")
     _commands: ClassVar[dict[str, str]] = {
@@ -125,6 +131,7 @@ class QuickTestPanel(StoreWatching, TowerWidget):
         super().__init__(**kwargs)
         self._watch_store()
         self.metrics = MetricsTable(title="Metrics per epoch")
+        self.comparison = CompareView()
         self.choices = {
             "epochs": EPOCH_CHOICES,
             "batch_size": BATCH_CHOICES,
@@ -667,6 +674,43 @@ class QuickTestPanel(StoreWatching, TowerWidget):
     def _load_recent(self) -> None:
         tests = self._store.quick_tests.list(limit=10)
         self.recent = [self._record_summary(test) for test in tests]
+        if self.compare_ids:  # a ticked run finished, or was deleted elsewhere
+            self._update_comparison()
+
+    # ── comparing runs ──────────────────────────────────────────────────────────────────
+
+    def compare(self, test_ids: list[int]) -> CompareView:
+        """Tick these runs (replacing the ticks) and compare them below Recent Quick Tests."""
+        self.compare_ids = [int(i) for i in test_ids]
+        return self.comparison
+
+    @traitlets.validate("compare_ids")
+    def _valid_compare_ids(self, proposal: Any) -> list[int]:
+        return list(dict.fromkeys(proposal["value"]))  # each run once, in ticking order
+
+    @traitlets.observe("compare_ids")
+    def _on_compare_ids(self, change: Any) -> None:
+        if self.comparison is not None:
+            with self._store_lock:
+                self._update_comparison()
+
+    def _update_comparison(self) -> None:
+        """Show the ticked runs that still exist; drop (and say so) the ones deleted."""
+        runs, gone = [], []
+        for test_id in self.compare_ids:
+            try:
+                runs.append(self._store.quick_tests.get(test_id))
+            except LookupError:
+                gone.append(test_id)
+        if gone:
+            self.compare_ids = [t.id for t in runs]  # runs this again, without them
+            self.message = "Quick test " + ", ".join(f"#{i}" for i in gone) + " no longer exists"
+            return
+        if len(runs) < 2:
+            hint = f"Tick one more run to compare it with #{runs[0].id}." if runs else EMPTY_TEXT
+            self.comparison.show(None, hint)
+        else:
+            self.comparison.show(compare(runs, self._store))
 
     def view_results(self, test_id: int) -> Any:
         """View Results: the test's metrics in the table and its summary."""

@@ -1,0 +1,1 @@
+"""What runs produced, shown side by side: comparisons of quick tests (``compare``)."""
