@@ -339,6 +339,25 @@ def _add_quicktest_parsers(sub: Any) -> None:
     quick.set_defaults(func=cmd_quicktest)
 
 
+def cmd_compare(args: argparse.Namespace) -> int:
+    """Quick tests side by side: last epoch per metric and the settings that differ."""
+    from towerwidgets.results.comparison import compare
+
+    result = compare(args.ids, store=_store(args))
+    print(result)
+    if args.csv:
+        result.frame.to_csv(args.csv, index=False)
+        print(f"Wrote {len(result.frame)} rows (run × epoch × metric) to {args.csv}")
+    return 0
+
+
+def _add_compare_parser(sub: Any) -> None:
+    parser = sub.add_parser("compare", help="compare two or more quick tests")
+    parser.add_argument("ids", nargs="+", type=int, metavar="ID", help="quick-test ids")
+    parser.add_argument("--csv", default=None, metavar="FILE", help="also write the tidy metrics")
+    parser.set_defaults(func=cmd_compare)
+
+
 # ── entry point ─────────────────────────────────────────────────────────────────────────
 
 
@@ -361,6 +380,7 @@ def build_parser() -> argparse.ArgumentParser:
     _add_config_parsers(sub)
     _add_codegen_parser(sub)
     _add_quicktest_parsers(sub)
+    _add_compare_parser(sub)
     from towerwidgets.pipeline.cli import add_pipeline_parsers
     from towerwidgets.runner.vertex_cli import add_submit_parser
 

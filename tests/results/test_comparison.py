@@ -195,3 +195,27 @@ def test_script_output_lists_runs_last_epoch_and_differences(store, two_runs):
 def test_tidy_frame_of_runs_without_epochs_is_empty_with_the_columns():
     frame = tidy_frame([QuickTest(id=1), QuickTest(id=2)])
     assert frame.empty and list(frame.columns) == ["run_id", "label", "epoch", "metric", "value"]
+
+
+def test_cli_compare_prints_the_comparison_and_writes_the_tidy_csv(
+    store, two_runs, tmp_path, capsys
+):
+    import pandas as pd
+
+    from towerwidgets.cli import main
+
+    a, b = two_runs
+    out_csv = tmp_path / "runs.csv"
+    assert main(["--store", str(store.location), "compare", str(a), str(b), "--csv", str(out_csv)]) == 0
+    out = capsys.readouterr().out
+    assert f"#{b} Sample features + Big" in out and "Differences:" in out
+    assert "Wrote 13 rows" in out
+    assert pd.read_csv(out_csv).equals(compare([a, b], store=store).frame)
+
+
+def test_cli_compare_unknown_id_is_one_line(store, two_runs, capsys):
+    from towerwidgets.cli import main
+
+    assert main(["--store", str(store.location), "compare", "1", "77"]) == 1
+    err = capsys.readouterr().err
+    assert err.startswith("error: No quick test with id 77 in the store") and err.count("\n") == 1

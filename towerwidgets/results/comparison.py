@@ -267,6 +267,7 @@ class Comparison:
     runs: list[QuickTest]
     frame: pd.DataFrame = field(repr=False)
     diff_rows: list[dict[str, Any]] = field(repr=False)
+    _view: Any = field(default=None, init=False, repr=False, compare=False)
 
     @property
     def labels(self) -> list[str]:
@@ -287,10 +288,12 @@ class Comparison:
         return chart_specs(self.runs)
 
     def widget(self) -> Any:
-        """A ``CompareView`` showing this comparison (charts, legend, diff)."""
-        from towerwidgets.widgets.compare import CompareView
+        """The ``CompareView`` showing this comparison (charts, legend, diff); made once."""
+        if self._view is None:
+            from towerwidgets.widgets.compare import CompareView
 
-        return CompareView(comparison=self)
+            self._view = CompareView(comparison=self)
+        return self._view
 
     def _repr_mimebundle_(self, **kwargs: Any) -> Any:
         return self.widget()._repr_mimebundle_(**kwargs)
