@@ -41,14 +41,14 @@ export function diffTable(runs, rows) {
     h("table", { class: "tw-table tw-diff", "aria-label": "Settings that differ between the runs" },
       h("thead", null, h("tr", null,
         h("th", { scope: "col", text: "Setting" }),
-        runs.map((run, i) => h("th", { scope: "col" }, swatch(i), ` ${run.label}`)))),
+        runs.map((run, i) => h("th", { scope: "col", class: "tw-diff-run" }, swatch(i), h("span", { text: run.label }))))),
       h("tbody", null, body)));
 }
 
 /** @param {Run[]} runs */
 export function legend(runs) {
   return h("ul", { class: "tw-plain tw-chart-legend", "aria-label": "Runs" }, runs.map((run, i) => h("li", { class: "tw-legend-item", "data-run": String(run.id) },
-    swatch(i), h("span", { text: ` ${run.label}` }),
+    swatch(i), h("span", { class: "tw-legend-label", text: run.label }),
     run.status !== "completed" ? h("span", { class: "tw-muted", text: ` (${run.status}${run.epochs ? "" : ", no epochs yet"})` }) : null)));
 }
 
