@@ -24,6 +24,8 @@ RUNS = """
 a = tw.run_quick_test(fc, mc_adam, data, epochs=3, store=store)
 b = tw.run_quick_test(fc, mc_adagrad, data, epochs=3, store=store)
 """
+
+
 # The value a point shows, as Python formats it (6 significant digits, like JS's g()).
 def value(epoch: int) -> str:
     """Python code for run b's Recall@100 at ``epoch`` in the comparison's tidy frame."""

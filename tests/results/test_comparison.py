@@ -206,7 +206,10 @@ def test_cli_compare_prints_the_comparison_and_writes_the_tidy_csv(
 
     a, b = two_runs
     out_csv = tmp_path / "runs.csv"
-    assert main(["--store", str(store.location), "compare", str(a), str(b), "--csv", str(out_csv)]) == 0
+    assert (
+        main(["--store", str(store.location), "compare", str(a), str(b), "--csv", str(out_csv)])
+        == 0
+    )
     out = capsys.readouterr().out
     assert f"#{b} Sample features + Big" in out and "Differences:" in out
     assert "Wrote 13 rows" in out

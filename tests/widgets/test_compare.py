@@ -75,7 +75,9 @@ def test_compare_view_shows_names_as_data(store, add_quick_test, sample_df):
     )
     ids = []
     for lr in (0.1, 0.2):
-        mc = store.model_configs.create(ModelConfig.from_preset("minimal", name="M", learning_rate=lr))
+        mc = store.model_configs.create(
+            ModelConfig.from_preset("minimal", name="M", learning_rate=lr)
+        )
         ids.append(add_quick_test(store, fc, mc).id)
     result = tw.compare(ids, store=store)
     view = result.widget()

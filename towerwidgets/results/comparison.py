@@ -131,7 +131,10 @@ def chart_specs(runs: list[QuickTest]) -> list[dict[str, Any]]:
                 {
                     "run_id": test.id,
                     "index": index,
-                    "points": [[int(e), float(v)] for e, v in zip(points["epoch"], points["value"])],
+                    "points": [
+                        [int(e), float(v)]
+                        for e, v in zip(points["epoch"], points["value"], strict=True)
+                    ],
                 }
             )
         charts.append(
@@ -301,7 +304,9 @@ class Comparison:
     def __str__(self) -> str:
         """The runs, the final value of each metric, and what differs (for scripts)."""
         lines = [f"Comparing {len(self.runs)} quick tests:"]
-        lines += [f"  {label} ({test.status})" for label, test in zip(self.labels, self.runs)]
+        lines += [
+            f"  {label} ({test.status})" for label, test in zip(self.labels, self.runs, strict=True)
+        ]
         if not self.frame.empty:
             last = self.frame.sort_values("epoch").groupby(["metric", "label"], sort=False).last()
             table = last["value"].unstack("label").reindex(columns=self.labels)

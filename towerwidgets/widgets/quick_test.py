@@ -11,11 +11,10 @@ import traitlets
 
 from towerwidgets.codegen.params import count_params, vocabulary_sizes
 from towerwidgets.config.quick_test import metrics_frame
+from towerwidgets.results.comparison import compare
 from towerwidgets.runner.baselines import verdicts
 from towerwidgets.runner.estimates import MACHINE_PRICES
 from towerwidgets.widgets._base import StoreWatching, TowerWidget, _message, child_trait
-from towerwidgets.results.comparison import compare
-from towerwidgets.widgets.compare import EMPTY_TEXT, CompareView
 from towerwidgets.widgets._format import (
     format_duration,
     format_number,
@@ -23,6 +22,7 @@ from towerwidgets.widgets._format import (
     relative_time,
     short_ago,
 )
+from towerwidgets.widgets.compare import EMPTY_TEXT, CompareView
 from towerwidgets.widgets.metrics import MetricsTable
 from towerwidgets.widgets.structure import OPTIMIZER_LABELS, TYPE_LABELS
 
