@@ -2,7 +2,7 @@
 // and a table of the settings that differ. Python computes the series and the diff.
 import "./compare.css";
 import { lineChart, swatch } from "./chart.js";
-import { h, listen, uid } from "./dom.js";
+import { cssEscape, h, listen, uid } from "./dom.js";
 
 export const COMPARE_TRAITS = ["runs", "charts", "diff", "message"];
 
@@ -62,7 +62,23 @@ export function renderCompare({ model, el }) {
   /** @type {(() => void)[]} */
   let chartCleanups = [];
 
+  /** The focused point (chart, run, epoch), to focus again after Python redraws the view. */
+  function focusedPoint() {
+    const active = /** @type {Element|null} */ (document.activeElement);
+    if (!active || !body.contains(active) || !active.classList.contains("tw-chart-point")) return null;
+    const metric = /** @type {HTMLElement|null} */ (active.closest(".tw-chart"))?.dataset.metric;
+    const series = active.closest("[data-series]")?.getAttribute("data-series");
+    return metric && series ? `.tw-chart[data-metric="${cssEscape(metric)}"] [data-series="${series}"] .tw-chart-point[data-epoch="${active.getAttribute("data-epoch")}"]` : null;
+  }
+
   function draw() {
+    const refocus = focusedPoint();
+    build();
+    const again = refocus ? /** @type {SVGElement|null} */ (body.querySelector(refocus)) : null;
+    if (again) again.focus();
+  }
+
+  function build() {
     for (const c of chartCleanups) c();
     chartCleanups = [];
     const runs = /** @type {Run[]} */ (model.get("runs") || []);

@@ -103,6 +103,19 @@ def test_compare_two_finished_runs(notebook, lab, shot):
     )
     shot(panel.locator(".tw-qt-compare"), "compare-runs")
 
+    # Series colours follow the theme attribute JupyterLab sets on <body>: Okabe–Ito blue in
+    # the light theme, its lighter sky blue in a dark one (our CSS, applied by the browser).
+    stroke = (
+        "() => getComputedStyle(document.querySelector("
+        "'.tw-qt-compare .tw-series-0 path.tw-chart-line')).stroke"
+    )
+    light = nb.page.evaluate("() => document.body.dataset.jpThemeLight")
+    assert light == "true"
+    assert nb.page.evaluate(stroke) == "rgb(0, 114, 178)"
+    nb.page.evaluate("() => { document.body.dataset.jpThemeLight = 'false'; }")
+    assert nb.page.evaluate(stroke) == "rgb(86, 180, 233)"
+    nb.page.evaluate("() => { document.body.dataset.jpThemeLight = 'true'; }")
+
     # Unticking one run clears the charts again.
     panel.locator(f'[data-key="compare:{a}"]').uncheck()
     expect(compare).to_contain_text(f"Tick one more run to compare it with #{b}.", timeout=30_000)

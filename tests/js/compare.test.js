@@ -201,6 +201,19 @@ describe("CompareView", () => {
     cleanup();
   });
 
+  it("keeps the focused point focused when Python redraws the view", () => {
+    const model = fakeModel(compareState());
+    const cleanup = renderCompare({ model, el });
+    const point = () => el.querySelector('.tw-chart[data-metric="loss"] [data-series="1"] .tw-chart-point[data-epoch="2"]');
+    const before = point();
+    before.focus();
+    model.update({ runs: RUNS.map((r) => ({ ...r, status: "completed" })) }); // run 2 finished
+    expect(point()).not.toBe(before); // a new chart…
+    expect(document.activeElement).toBe(point()); // …with the same point focused
+    expect(el.querySelector('.tw-chart[data-metric="loss"] .tw-chart-tip').textContent).toContain("Loss: 700");
+    cleanup();
+  });
+
   it("renders run labels and diff values from data as text", () => {
     const runs = [{ id: 1, label: XSS, status: "completed", epochs: 1 }, { id: 2, label: "b", status: "completed", epochs: 1 }];
     const table = diffTable(runs, [{ section: XSS, field: XSS, values: [XSS, "x"] }]);
