@@ -4,7 +4,9 @@ differ, and reads an exact value from a point's tooltip (keyboard and pointer)."
 
 from __future__ import annotations
 
+import pytest
 from playwright.sync_api import expect
+from test_accessibility import AXE, THEMES, _check
 
 SETUP = """
 import towerwidgets as tw
@@ -121,3 +123,62 @@ def test_compare_two_finished_runs(notebook, lab, shot):
     expect(compare).to_contain_text(f"Tick one more run to compare it with #{b}.", timeout=30_000)
     expect(charts).to_have_count(0)
     assert nb.page.page_errors == []
+
+
+STORED_RUNS = """
+import towerwidgets as tw
+from towerwidgets.config import QuickTest
+
+store = tw.Store()
+data = tw.datasets.sample(n_buyers=50, n_products=40, n_interactions=400, seed=3)
+fc = store.feature_configs.create(tw.FeatureConfig.infer(
+    data, buyer_columns=["buyer_id", "buyer_region"],
+    product_columns=["product_id", "category", "price"], name="Sample features"))
+ids = []
+for name, lr, shift in (("Adam", 0.01, 0.0), ("Adagrad", 0.1, 0.05), ("SGD", 0.05, 0.1)):
+    mc = store.model_configs.create(tw.ModelConfig.from_preset(
+        "minimal", name=f"Minimal {name}", optimizer=name.lower(), learning_rate=lr))
+    test = store.quick_tests.create(QuickTest(
+        feature_config_id=fc.id, model_config_id=mc.id,
+        feature_config_snapshot=fc.to_dict(), model_config_snapshot=mc.to_dict()))
+    for epoch in (1, 2, 3):
+        store.quick_tests.append_epoch(test.id, {
+            "epoch": epoch, "loss": 6 - epoch / 2 + shift, "val_loss": 6.2 - epoch / 3 + shift,
+            "recall_at_10": 0.1 * epoch - shift / 2, "recall_at_100": 0.25 * epoch - shift})
+    ids.append(test.id)
+"""
+
+
+@pytest.fixture(params=list(THEMES))
+def theme(request, lab):
+    lab.set_setting("@jupyterlab/apputils-extension:themes", {"theme": THEMES[request.param]})
+    try:
+        yield request.param
+    finally:
+        lab.set_setting("@jupyterlab/apputils-extension:themes", {"theme": THEMES["light"]})
+
+
+@pytest.mark.skipif(not AXE.is_file(), reason="axe-core is not installed (npm ci)")
+def test_tw_compare_displays_accessibly_in_both_themes(theme, notebook):
+    """``tw.compare([...])`` as a cell's value shows the CompareView; axe-core finds no serious
+    violation and every text is at WCAG AA contrast, in the light and the dark theme."""
+    nb = notebook([STORED_RUNS, "result = tw.compare(ids)\nresult"], run=True)
+    page = nb.page
+    light = "true" if theme == "light" else "false"
+    page.wait_for_function(f"() => document.body.dataset.jpThemeLight === '{light}'")
+    page.add_script_tag(path=str(AXE))
+    view = nb.output(1).locator(".tw-root")
+    expect(view.locator(".tw-chart")).to_have_count(4, timeout=60_000)
+    expect(view.locator(".tw-legend-item")).to_have_count(3)
+    expect(view.locator('tr[data-field="Training:Optimizer"] td')).to_have_text(
+        ["Adam", "Adagrad", "SGD"]
+    )
+    view.locator(".tw-chart-point").first.focus()  # with a tooltip showing
+    expect(view.locator(".tw-chart-tip").first).to_be_visible()
+    _check(page, view, f"compare view ({theme})")
+    colours = view.evaluate(
+        "(root) => [...root.querySelectorAll('.tw-chart-legend path.tw-chart-marker')]"
+        ".map((p) => getComputedStyle(p).fill)"
+    )
+    assert len(set(colours)) == 3, colours  # three runs, three colours in this theme
+    assert page.page_errors == []
