@@ -91,3 +91,21 @@ def test_compare_view_shows_names_as_data(store, add_quick_test, sample_df):
     data, _ = result._repr_mimebundle_()
     assert data["application/vnd.jupyter.widget-view+json"]["model_id"] == view.model_id
     view.close()
+
+
+def test_a_ticked_running_run_grows_a_point_per_epoch(
+    store, feature_config, sample_df, add_quick_test
+):
+    """The runner stores an epoch before it publishes the event; the panel then redraws."""
+    from types import SimpleNamespace
+
+    a, b, _ = _runs(store, feature_config, add_quick_test)
+    panel = QuickTestPanel(store, data=sample_df)
+    panel.compare([a, b])
+    panel._handle = SimpleNamespace(record=store.quick_tests.get(b))  # b is the live run
+    store.quick_tests.append_epoch(b, {"epoch": 3, "loss": 70.5, "recall_at_100": 0.2})
+    panel.apply_event({"kind": "epoch", "epoch": 3, "metrics": {"loss": 70.5}})
+    loss = panel.comparison.charts[0]
+    assert loss["series"][1]["points"][-1] == [3, 70.5]
+    assert len(loss["series"][0]["points"]) == 2  # the other run is as it was
+    panel.close()

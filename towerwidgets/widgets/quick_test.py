@@ -590,6 +590,10 @@ class QuickTestPanel(StoreWatching, TowerWidget):
             if self._viewing is None:  # another test's results stay as they are
                 self.metrics.set_baselines(self._live_baselines(), flush=False)
                 self.metrics.df = metrics_frame(self._rows, key_only=True)
+            live = getattr(getattr(self._handle, "record", None), "id", None)
+            if live is not None and live in self.compare_ids:  # a ticked run grows a point
+                with self._store_lock:  # the runner stored the epoch before publishing it
+                    self._update_comparison()
         if kind == "info" and metrics and metrics.get("vertex_console_url"):
             # A Vertex run is known to the console now: its Recent row links there.
             with contextlib.suppress(Exception):
