@@ -89,8 +89,10 @@ def load_runs(ids_or_records: Iterable[Any], store: Any = None) -> list[QuickTes
 
 
 def _known_ids(store: Any) -> str:
-    ids = sorted(t.id for t in store.quick_tests.list(limit=50)) if store is not None else []
-    return ", ".join(map(str, ids[:20])) + (" …" if len(ids) > 20 else "")
+    """'1, 2, 5' (or the 20 most recent ids, when there are more)."""
+    recent = store.quick_tests.list(limit=21) if store is not None else []
+    ids = ", ".join(str(i) for i in sorted(t.id for t in recent[:20]))
+    return ids if len(recent) <= 20 else f"{ids} (the 20 most recent)"
 
 
 def tidy_frame(runs: Iterable[QuickTest]) -> pd.DataFrame:
@@ -262,7 +264,7 @@ def config_diff(runs: list[QuickTest]) -> list[dict[str, Any]]:
 # ── the result ──────────────────────────────────────────────────────────────────────────
 
 
-@dataclass
+@dataclass(eq=False)
 class Comparison:
     """Runs side by side. ``frame``: tidy metrics; ``diff``: differing settings as a
     DataFrame; ``widget()``: the chart view (what a notebook displays)."""
