@@ -41,6 +41,7 @@ _LAZY: dict[str, str] = {
     "QuickTestPanel": "towerwidgets.widgets",
     "MetricsTable": "towerwidgets.widgets",
     "ModelingPage": "towerwidgets.widgets",
+    "FeatureEditor": "towerwidgets.widgets",
 }
 
 __all__ = [

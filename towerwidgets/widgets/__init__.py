@@ -5,6 +5,7 @@ runner, and results back into synced traits. They never import TensorFlow.
 """
 
 from towerwidgets.widgets.editor import TowerBuilder
+from towerwidgets.widgets.features import FeatureEditor
 from towerwidgets.widgets.metrics import MetricsTable
 from towerwidgets.widgets.page import ModelingPage
 from towerwidgets.widgets.quick_test import QuickTestPanel
@@ -12,6 +13,7 @@ from towerwidgets.widgets.structure import ModelStructure
 from towerwidgets.widgets.wizard import ModelWizard
 
 __all__ = [
+    "FeatureEditor",
     "MetricsTable",
     "ModelStructure",
     "ModelWizard",
