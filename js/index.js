@@ -1,5 +1,6 @@
 // The one bundle every towerwidgets widget loads; `render` dispatches on the synced `_view`.
 import "./styles.css";
+import { renderFeatureEditor } from "./features.js";
 import { renderMetricsTable } from "./metrics_table.js";
 import { renderModelingPage } from "./page.js";
 import { renderQuickTest } from "./quick_test.js";
@@ -15,6 +16,7 @@ export const VIEWS = {
   quick_test: renderQuickTest,
   metrics_table: renderMetricsTable,
   modeling_page: renderModelingPage,
+  feature_editor: renderFeatureEditor,
 };
 
 /**

@@ -175,3 +175,41 @@ def test_bad_input_gets_a_clear_message(store, tmp_path):
     editor = FeatureEditor(str(path), store=store)
     assert editor.config.name == "ratings features"
     assert editor.source.startswith("ratings.csv · 2 rows")
+
+
+# ── in ModelingPage's Features chapter ───────────────────────────────────────────────────
+
+
+def test_page_new_feature_config_opens_the_editor_and_save_adds_a_card(store, sample_df):
+    page = tw.ModelingPage(store, data=sample_df)
+    assert page.has_data and page.features == []
+    front_end(page, "new_features")
+    editor = page.feature_editor
+    assert isinstance(editor, FeatureEditor) and editor.mode == "create"
+    front_end(editor, "set_field", field="name", value="From the page")
+    front_end(editor, "save")
+    assert page.feature_editor is None
+    assert [card["name"] for card in page.features] == ["From the page"]
+    assert page.features_message == "Saved “From the page”"
+    page.close()
+
+
+def test_page_edit_opens_the_stored_config_and_cancel_closes(store, sample_df, feature_config):
+    page = tw.ModelingPage(store, data=sample_df)
+    front_end(page, "edit_features", config_id=feature_config.id)
+    assert page.feature_editor.mode == "edit"
+    assert page.feature_editor.config.id == feature_config.id
+    front_end(page.feature_editor, "cancel")
+    assert page.feature_editor is None and page.features_message == ""
+    front_end(page, "edit_features", config_id=9999)
+    assert page.feature_editor is None and "9999" in page.features_message
+    page.close()
+
+
+def test_page_without_data_says_how_to_give_it(store):
+    page = tw.ModelingPage(store)
+    assert page.has_data is False
+    front_end(page, "new_features")
+    assert page.feature_editor is None
+    assert "tw.ModelingPage(store, data=df)" in page.features_message
+    page.close()

@@ -10,6 +10,7 @@ import pytest
 
 from towerwidgets.config import ModelConfig
 from towerwidgets.widgets import (
+    FeatureEditor,
     MetricsTable,
     ModelingPage,
     ModelStructure,
@@ -79,6 +80,7 @@ SYNCED_BY_JS = {
     QuickTestPanel: "QUICK_TEST_TRAITS",
     MetricsTable: "METRICS_TRAITS",
     ModelingPage: "PAGE_TRAITS",
+    FeatureEditor: "FEATURES_TRAITS",
 }
 # Synced by every widget (ipywidgets/anywidget machinery, and our view dispatch).
 BASE = {"_view", "_esm", "_css", "_anywidget_id", "layout", "tabbable", "tooltip", "_dom_classes"}
