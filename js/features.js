@@ -47,6 +47,12 @@ export function histogramBars(hist, width, height) {
 
 /** @param {any} hist @param {number} i */
 function binLabel(hist, i) {
+  if (hist.kind === "frequency" && hist.edges) {
+    // Bins of whole row counts, [lo, hi) except the last, which holds its upper edge.
+    const last = i === hist.counts.length - 1;
+    const lo = hist.edges[i], hi = last ? hist.edges[i + 1] : hist.edges[i + 1] - 1;
+    return `${hi > lo ? `${formatNumber(lo)}–${formatNumber(hi)}` : formatNumber(lo)} rows per value`;
+  }
   if (hist.kind === "numeric" && hist.edges) {
     const lo = hist.edges[i], hi = hist.edges[Math.min(i + 1, hist.edges.length - 1)];
     return lo === hi ? formatNumber(lo) : `${formatNumber(lo)} – ${formatNumber(hi)}`;
@@ -74,7 +80,7 @@ function histogramSvg(hist, column) {
   svg.setAttribute("viewBox", `0 0 ${width} ${height}`);
   svg.setAttribute("role", "img");
   const bars = histogramBars(hist, width, height);
-  const what = hist && hist.kind === "top" ? "most frequent values" : "distribution";
+  const what = !hist ? "distribution" : hist.kind === "top" ? "most frequent values" : hist.kind === "frequency" ? "values by how many rows they have" : "distribution";
   svg.setAttribute("aria-label", `${column} ${what}: ${bars.map((b) => `${b.label} ${b.count}`).join(", ") || "no values"}`);
   for (const bar of bars) {
     const rect = document.createElementNS(SVG, "rect");
@@ -83,7 +89,8 @@ function histogramSvg(hist, column) {
     rect.setAttribute("width", bar.w.toFixed(2));
     rect.setAttribute("height", bar.h.toFixed(2));
     const title = document.createElementNS(SVG, "title");
-    title.textContent = `${bar.label}: ${bar.count.toLocaleString("en-US")}`;
+    const unit = hist.kind === "frequency" ? ` value${bar.count === 1 ? "" : "s"}` : "";
+    title.textContent = `${bar.label}: ${bar.count.toLocaleString("en-US")}${unit}`;
     rect.appendChild(title);
     svg.appendChild(rect);
   }
@@ -298,7 +305,7 @@ export function renderFeatureEditor({ model, el }) {
     return h("div", { class: "tw-fe-crosses" },
       h("h4", { class: "tw-fe-subtitle", text: "Feature crosses" }),
       list,
-      h("div", { class: "tw-fe-cross-form" }, boxes, towerSel, num("hash_buckets", "hash buckets"), num("embedding_dim", "dim"),
+      h("div", { class: "tw-fe-cross-form" }, boxes, h("label", { class: "tw-fe-param" }, h("span", { class: "tw-muted", text: "tower" }), towerSel), num("hash_buckets", "hash buckets"), num("embedding_dim", "dim"),
         h("button", {
           type: "button", class: "tw-btn tw-btn-small", "data-key": "add-cross", text: "Add cross",
           onclick: () => {

@@ -22,7 +22,8 @@ export function renderModelingPage({ model, el, host }) {
   const featuresStatus = h("p", { class: "tw-features-status", role: "status" });
   const editorSlot = h("div", { class: "tw-slot tw-feature-editor-slot" });
   const featuresChapter = h("section", { class: "tw-chapter tw-features-chapter", "aria-labelledby": featuresId },
-    h("div", { class: "tw-chapter-head" }, h("h2", { id: featuresId, class: "tw-chapter-title", text: "Chapter: Features" }), newBtn, compareBtn),
+    h("div", { class: "tw-chapter-head" }, h("h2", { id: featuresId, class: "tw-chapter-title", text: "Chapter: Features" }),
+      h("div", { class: "tw-features-actions" }, newBtn, compareBtn)),
     featuresStatus, editorSlot, features);
   const structureSlot = h("div", { class: "tw-slot" });
   const quickSlot = h("div", { class: "tw-slot" });

@@ -85,6 +85,16 @@ def test_histogram_of_text_lists_top_values_and_other():
     assert sum(h["counts"]) == len(values) and len(h["counts"]) == 9
 
 
+def test_histogram_of_many_valued_text_shows_popularity_in_log_bins():
+    values = [f"u{i}" for i in range(40) for _ in range(1 + i * i)]  # 1 to 1522 rows each
+    h = histogram(pd.Series(values))
+    assert h["kind"] == "frequency"
+    assert sum(h["counts"]) == 40  # every value counted once
+    assert h["edges"][0] == 1.0 and h["edges"][-1] >= 1 + 39 * 39
+    assert h["edges"] == sorted(set(h["edges"]))
+    assert histogram(pd.Series([f"x{i}" for i in range(30)]))["counts"] == [30]
+
+
 def test_histogram_of_a_constant_and_of_nothing():
     assert histogram(pd.Series([3, 3, 3])) == {"kind": "numeric", "counts": [3], "edges": [3.0, 3.0]}
     assert histogram(pd.Series([None, None], dtype=object)) == {

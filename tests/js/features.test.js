@@ -71,6 +71,15 @@ describe("histogramBars", () => {
     expect(histogramBars({ kind: "top", counts: [], labels: [] }, 50, 20)).toEqual([]);
   });
 
+  it("labels popularity bins in rows per value", () => {
+    const model = fakeModel(editorState({ columns: [{ name: "userId", dtype: "str", kind: "text", numeric: true, distinct: 610, distinct_exact: true, nulls: 0,
+      histogram: { kind: "frequency", counts: [3, 0, 5], edges: [1, 2, 4, 9] }, proposed_tower: "buyer", why: "the buyer id" }] }));
+    const cleanup = renderFeatureEditor({ model, el });
+    const titles = [...el.querySelectorAll("svg rect title")].map((t) => t.textContent);
+    expect(titles).toEqual(["1 rows per value: 3 values", "2–3 rows per value: 0 values", "4–9 rows per value: 5 values"]);
+    cleanup();
+  });
+
   it("formats numbers for people", () => {
     expect(formatNumber(100836)).toBe("100,836");
     expect(formatNumber(3.14159)).toBe("3.14");

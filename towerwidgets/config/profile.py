@@ -27,6 +27,7 @@ if TYPE_CHECKING:
 SAMPLE_ROWS = 200_000
 HISTOGRAM_BINS = 12
 TOP_VALUES = 8
+MANY_VALUES = 24  # more distinct text values than this: a popularity histogram
 
 _BUYER_WORDS = ("user", "buyer", "customer", "client", "member", "account", "visitor")
 _PRODUCT_WORDS = ("movie", "item", "product", "sku", "article", "book", "song", "track")
@@ -75,7 +76,8 @@ def _kind(series: pd.Series) -> str:
 
 def histogram(series: pd.Series, bins: int = HISTOGRAM_BINS) -> dict[str, Any]:
     """Numbers and dates: equal-width bins (``edges`` has one more entry than ``counts``);
-    anything else: the most frequent values (``labels``), the rest summed as "other"."""
+    text with many values: how many values have 1, 2-3, ... rows (``frequency``, log bins);
+    other text: the most frequent values (``labels``), the rest summed as "other"."""
     import numpy as np
     import pandas as pd
 
@@ -98,6 +100,20 @@ def histogram(series: pd.Series, bins: int = HISTOGRAM_BINS) -> dict[str, Any]:
                 "edges": [float(e) for e in edges],
             }
     counts = present.astype(str).value_counts(sort=True) if len(present) else pd.Series([])
+    if len(counts) > MANY_VALUES:
+        # Ids and other many-valued text: how many rows each value has (its popularity),
+        # in log-spaced bins: a top-8 list would show only "other".
+        per_value = counts.to_numpy()
+        top_count = int(per_value.max())
+        if top_count == 1:
+            return {"kind": "frequency", "counts": [len(per_value)], "edges": [1.0, 1.0]}
+        edges = np.unique(np.round(np.geomspace(1, top_count + 1, bins + 1)))
+        binned, edges = np.histogram(per_value, bins=edges)
+        return {
+            "kind": "frequency",
+            "counts": [int(c) for c in binned],
+            "edges": [float(e) for e in edges],
+        }
     top = counts.head(TOP_VALUES)
     other = int(counts.iloc[TOP_VALUES:].sum()) if len(counts) > TOP_VALUES else 0
     labels = [str(v) for v in top.index]
