@@ -26,7 +26,9 @@ def feature_card(fc: Any) -> dict[str, Any]:
 
 
 class ModelingPage(StoreWatching, TowerWidget):
-    """The Modeling page: a Features summary, the Model Structure chapter, the Quick Test.
+    """The Modeling page: the Features chapter (stored configs as cards, + New Feature
+    Config and Edit open a ``FeatureEditor`` on the page's ``data``), the Model Structure
+    chapter, the Quick Test.
 
     Each part follows the store on its own (``StoreWatching``): a config saved in the
     Model Structure chapter, or anywhere else, shows up in the Quick Test chapter.
