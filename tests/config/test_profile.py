@@ -96,7 +96,11 @@ def test_histogram_of_many_valued_text_shows_popularity_in_log_bins():
 
 
 def test_histogram_of_a_constant_and_of_nothing():
-    assert histogram(pd.Series([3, 3, 3])) == {"kind": "numeric", "counts": [3], "edges": [3.0, 3.0]}
+    assert histogram(pd.Series([3, 3, 3])) == {
+        "kind": "numeric",
+        "counts": [3],
+        "edges": [3.0, 3.0],
+    }
     assert histogram(pd.Series([None, None], dtype=object)) == {
         "kind": "top",
         "counts": [],
@@ -141,7 +145,7 @@ def test_bad_input_gets_a_clear_message(tmp_path):
     with pytest.raises(FileNotFoundError, match="No file at"):
         read_table(tmp_path / "nope.csv")
     (tmp_path / "notes.txt").write_text("x")
-    with pytest.raises(ValueError, match="neither .csv nor .parquet"):
+    with pytest.raises(ValueError, match=r"neither \.csv nor \.parquet"):
         read_table(tmp_path / "notes.txt")
     with pytest.raises(TypeError, match="DataFrame or a path"):
         read_table([1, 2, 3])

@@ -38,8 +38,10 @@ def test_build_a_feature_config_from_movielens_by_clicks(notebook, lab, shot):
     expect(rows).to_have_count(8)
     # The proposal: ids embedded, rating (the label), timestamp and title left out.
     expect(dims).to_have_text("Buyer tower input: 32DProduct tower input: 80D")
-    row = {name: editor.locator(f'tr[data-column="{name}"]') for name in
-           ("userId", "movieId", "rating", "timestamp", "title", "genres", "genre", "year")}
+    row = {
+        name: editor.locator(f'tr[data-column="{name}"]')
+        for name in ("userId", "movieId", "rating", "timestamp", "title", "genres", "genre", "year")
+    }
     expect(row["rating"]).to_contain_text("looks like the label")
     expect(row["userId"].locator("td").nth(1)).to_have_text("610")
     expect(row["movieId"].locator("svg rect").first).to_be_attached()
@@ -69,9 +71,7 @@ def test_build_a_feature_config_from_movielens_by_clicks(notebook, lab, shot):
     expect(problem).to_contain_text("Column 'genres' has dtype")
     expect(problem).to_contain_text("needs numbers; use transform 'embedding' for categories")
     message = nb.kernel.eval("page.feature_editor.errors[0]")
-    assert message == nb.kernel.eval(
-        "page.feature_editor.config.validate_against(data)[0]"
-    )
+    assert message == nb.kernel.eval("page.feature_editor.config.validate_against(data)[0]")
     row["genres"].locator('[data-key="transform:genres:0"]').select_option("embedding")
     expect(problem).to_have_count(0)
 

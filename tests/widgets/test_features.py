@@ -37,7 +37,9 @@ def test_set_column_as_in_the_issue(editor):
     editor.set_column("price", embedding_dim=16)  # tower and transform kept
     assert editor.dims["product"] == before + 8
     editor.set_column("price", tower="buyer")  # moves with its transform
-    assert editor.tower_of("price") == "buyer" and editor.transforms_of("price")[0].embedding_dim == 16
+    assert (
+        editor.tower_of("price") == "buyer" and editor.transforms_of("price")[0].embedding_dim == 16
+    )
     editor.leave_out("price")
     assert editor.tower_of("price") is None
     assert "price" not in editor.config.columns()
@@ -157,6 +159,17 @@ def test_a_config_deleted_elsewhere_is_saved_again_as_new(store, sample_df):
     assert again.id is not None and [c.name for c in store.feature_configs.list()] == ["gone"]
 
 
+def test_a_stored_config_opened_on_other_data_lists_the_missing_columns(store, sample_df):
+    other = FeatureConfig.infer(
+        pd.DataFrame({"user": ["a"], "item": ["b"]}), ["user"], ["item"], name="elsewhere"
+    )
+    editor = FeatureEditor(sample_df, store=store, config=other)
+    assert editor.errors[0].startswith("Column 'user' (buyer id column) is not in the data")
+    assert editor.errors == other.validate_against(sample_df)
+    editor.set_ids(buyer="buyer_id", product="product_id")
+    assert editor.tower_of("buyer_id") == "buyer"
+
+
 def test_user_text_stays_text(store):
     df = pd.DataFrame({XSS: ["a", "b"], "user_id": ["u", "v"], "item_id": [1, 2]})
     editor = FeatureEditor(df, store=store, name=XSS)
@@ -171,7 +184,9 @@ def test_bad_input_gets_a_clear_message(store, tmp_path):
     with pytest.raises(TypeError, match="unexpected keyword"):
         FeatureEditor(pd.DataFrame({"a": [1]}), colour="red")
     path = tmp_path / "ratings.csv"
-    pd.DataFrame({"userId": [1, 2], "movieId": [3, 4], "rating": [4.0, 5.0]}).to_csv(path, index=False)
+    pd.DataFrame({"userId": [1, 2], "movieId": [3, 4], "rating": [4.0, 5.0]}).to_csv(
+        path, index=False
+    )
     editor = FeatureEditor(str(path), store=store)
     assert editor.config.name == "ratings features"
     assert editor.source.startswith("ratings.csv · 2 rows")

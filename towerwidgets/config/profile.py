@@ -84,9 +84,7 @@ def histogram(series: pd.Series, bins: int = HISTOGRAM_BINS) -> dict[str, Any]:
     present = series.dropna()
     kind = _kind(series)
     if kind in ("number", "datetime") and len(present):
-        values = (
-            present.astype("int64").to_numpy() // 10**9 if kind == "datetime" else present
-        )
+        values = present.astype("int64").to_numpy() // 10**9 if kind == "datetime" else present
         values = np.asarray(values, dtype="float64")
         values = values[np.isfinite(values)]
         if len(values):
@@ -152,7 +150,7 @@ def guess_ids(df: pd.DataFrame) -> tuple[str, str]:
 
 def _constant_within(sample: pd.DataFrame, key: str, column: str) -> bool:
     """Whether ``column`` takes one value per ``key`` (an attribute of that buyer/product)."""
-    if not key or key == column:
+    if not key or key == column or key not in sample.columns:
         return False
     pair = sample[[key, column]].dropna()
     if not len(pair):
@@ -186,7 +184,9 @@ def propose_column(
     elif numeric and kind == "text":
         feature = Feature(column=name, transform="normalize")
     else:
-        feature = Feature(column=name, transform="embedding", embedding_dim=_embedding_dim(distinct))
+        feature = Feature(
+            column=name, transform="embedding", embedding_dim=_embedding_dim(distinct)
+        )
     if tower is None:
         return None, feature, "varies within both buyers and products"
     if kind == "text" and id_distinct and distinct >= 0.9 * id_distinct:
