@@ -228,3 +228,25 @@ def test_page_without_data_says_how_to_give_it(store):
     assert page.feature_editor is None
     assert "tw.ModelingPage(store, data=df)" in page.features_message
     page.close()
+
+
+def test_large_data_is_profiled_on_a_sample_and_rechecked_only_when_uses_change(
+    store, sample_df, monkeypatch
+):
+    editor = FeatureEditor(sample_df, store=store, sample_rows=100)
+    assert editor.source == "600 rows (statistics from a sample of 100) · 7 columns"
+    assert all(not row["distinct_exact"] for row in editor.columns)
+    assert next(r for r in editor.columns if r["name"] == "price")["nulls"] == 0
+    calls = []
+    original = FeatureConfig.validate_against
+    monkeypatch.setattr(
+        FeatureConfig,
+        "validate_against",
+        lambda self, df: calls.append(1) or original(self, df),
+    )
+    editor.set_column("price", num_buckets=30)  # a parameter: the same answer as before
+    editor.set_name("Renamed")
+    assert calls == []  # answered from the check made when the editor opened
+    editor.set_column("price", tower="buyer")  # a new use: checked again
+    assert calls == [1]
+    assert editor.errors == editor.config.validate_against(sample_df)

@@ -77,6 +77,7 @@ class FeatureEditor(TowerWidget):
     ) -> None:
         df = read_table(data)
         self._data = df
+        self._checked: dict[str, list[str]] = {}
         self._store = store
         self._on_save: list[Callable[[Any], None]] = []
         self._on_cancel: list[Callable[[], None]] = []
@@ -122,8 +123,27 @@ class FeatureEditor(TowerWidget):
 
     def problems(self) -> list[str]:
         """What Save would refuse: the config's own problems, then those against the data."""
-        found = self._config.validate() + self._config.validate_against(self._data)
+        found = self._config.validate() + self._against_data()
         return list(dict.fromkeys(found))
+
+    def _against_data(self) -> list[str]:
+        """``validate_against(data)``, remembered per set of column uses: its answer depends
+        only on which columns are used where and how (not on names, dims or buckets), and on
+        a million rows a text column's number check takes a second."""
+        cfg = self._config
+        key = repr(
+            (
+                cfg.buyer_id_column,
+                cfg.product_id_column,
+                [(t, f.column, f.transform) for t in TOWERS for f in cfg.features(t)],
+                [(c.tower, tuple(c.columns)) for c in cfg.crosses],
+            )
+        )
+        if key not in self._checked:
+            if len(self._checked) >= 64:
+                self._checked.pop(next(iter(self._checked)))
+            self._checked[key] = cfg.validate_against(self._data)
+        return list(self._checked[key])
 
     def _sync(self) -> None:
         cfg = self._config
