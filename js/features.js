@@ -201,7 +201,7 @@ export function renderFeatureEditor({ model, el }) {
             "aria-label": `Add a transform to ${col.name}`,
             onclick: () => send("add_transform", { column: col.name, transform: nextTransform(features, col) }),
           })]
-        : h("span", { class: "tw-muted", text: col.why ? `Left out: ${col.why}` : "Left out" }),
+        : h("span", { class: "tw-muted", text: leftOutText(col) }),
       problems.length ? h("div", { id: errorId, class: "tw-field-error", role: "alert" }, problems.map((m) => h("div", { text: `✗ ${m}` }))) : null);
     if (problems.length) towerSelect.setAttribute("aria-describedby", errorId);
     return h("tr", { "data-column": col.name, class: `${tower ? "" : "tw-fe-out"}${problems.length ? " tw-fe-bad" : ""}` },
@@ -213,6 +213,12 @@ export function renderFeatureEditor({ model, el }) {
       h("td", null, histogramSvg(col.histogram, col.name)),
       h("td", null, towerSelect),
       transformCell);
+  }
+
+  /** Why a column is out: the proposal's reason, or what was proposed instead. @param {any} col */
+  function leftOutText(col) {
+    if (!col.proposed_tower) return col.why ? `Left out: ${col.why}` : "Left out";
+    return `Left out (proposed: ${col.proposed_tower} tower, ${col.why})`;
   }
 
   /** A transform the column does not use yet (numbers get z-score first). @param {any[]} features @param {any} col */

@@ -100,6 +100,10 @@ describe("FeatureEditor", () => {
     expect(rects[3].getAttribute("height")).toBe("24.00");
     expect(rects[0].querySelector("title").textContent).toBe("0 – 10: 4");
     expect(row("timestamp").textContent).toContain("Left out: a time");
+    const cfg = structuredClone(model.get("config_data"));
+    cfg.product_features = cfg.product_features.filter((f) => f.column !== "genre");
+    model.update({ config_data: cfg });
+    expect(row("genre").textContent).toContain("Left out (proposed: product tower, one value per product)");
     expect(row("userId").textContent).toContain("buyer id");
     expect(el.querySelector('[data-testid="fe-dims"]').textContent).toBe("Buyer tower input: 32DProduct tower input: 40D");
     expect(el.textContent).toContain("✓ Valid against the data");
