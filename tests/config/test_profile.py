@@ -119,6 +119,38 @@ def test_histogram_counts_every_present_number_once(values):
         assert h["edges"] == sorted(h["edges"])
 
 
+def test_histogram_of_dates_is_in_epoch_seconds_whatever_the_zone():
+    naive = pd.Series(pd.to_datetime(["2024-01-01", "2024-01-02", None]))
+    aware = naive.dt.tz_localize("Europe/Paris")
+    h = histogram(naive, bins=2)
+    assert h["edges"][0] == 1704067200.0 and sum(h["counts"]) == 2
+    assert histogram(aware, bins=2)["edges"][0] == 1704067200.0 - 3600
+
+
+column_values = st.one_of(
+    st.lists(st.one_of(st.none(), st.integers(-5, 5)), min_size=3, max_size=3),
+    st.lists(
+        st.one_of(st.none(), st.floats(allow_nan=True, allow_infinity=True)), min_size=3, max_size=3
+    ),
+    st.lists(st.one_of(st.none(), st.text(max_size=4)), min_size=3, max_size=3),
+    st.lists(st.booleans(), min_size=3, max_size=3),
+)
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.dictionaries(st.text(min_size=1, max_size=8), column_values, min_size=1, max_size=5))
+def test_any_small_frame_gets_one_row_per_column_and_a_valid_proposal(columns):
+    df = pd.DataFrame(columns)
+    rows, cfg = profile(df)
+    assert [row["name"] for row in rows] == list(df.columns)
+    for row in rows:
+        assert row["nulls"] == int(df[row["name"]].isna().sum())
+        assert row["distinct"] == int(df[row["name"]].nunique())
+        assert sum(row["histogram"]["counts"]) <= len(df)
+    # every proposed feature reads a column of the data, and fits it (no dtype message)
+    assert cfg.validate_against(df) == []
+
+
 def test_ids_are_guessed_from_names():
     frame = pd.DataFrame(columns=["customer_name", "customerId", "sku", "itemId", "qty"])
     assert guess_ids(frame) == ("customerId", "itemId")

@@ -84,7 +84,11 @@ def histogram(series: pd.Series, bins: int = HISTOGRAM_BINS) -> dict[str, Any]:
     present = series.dropna()
     kind = _kind(series)
     if kind in ("number", "datetime") and len(present):
-        values = present.astype("int64").to_numpy() // 10**9 if kind == "datetime" else present
+        if kind == "datetime":  # as epoch seconds, whatever the unit or time zone
+            naive = present.dt.tz_convert(None) if present.dt.tz is not None else present
+            values = naive.to_numpy().astype("datetime64[s]").astype("int64")
+        else:
+            values = present.to_numpy()
         values = np.asarray(values, dtype="float64")
         values = values[np.isfinite(values)]
         if len(values):
