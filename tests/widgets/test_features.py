@@ -250,3 +250,16 @@ def test_large_data_is_profiled_on_a_sample_and_rechecked_only_when_uses_change(
     editor.set_column("price", tower="buyer")  # a new use: checked again
     assert calls == [1]
     assert editor.errors == editor.config.validate_against(sample_df)
+
+
+def test_an_edit_reaches_the_front_end_as_one_state_message(editor):
+    sent = []
+    editor._send = lambda msg, buffers=None: sent.append(msg)
+    editor.set_column("timestamp", tower="buyer")
+    states = [m for m in sent if m.get("method") == "update"]
+    assert len(states) == 1
+    assert {"config_data", "dims"} <= set(states[0]["state"])  # unchanged errors stay home
+    sent.clear()
+    editor.set_column("category", transform="normalize")
+    [state] = [m for m in sent if m.get("method") == "update"]
+    assert {"config_data", "errors", "column_errors"} <= set(state["state"])

@@ -96,15 +96,16 @@ class FeatureEditor(TowerWidget):
             if name is not None:
                 draft.name = name
         super().__init__(**kwargs)
-        self.mode = "edit" if draft.id is not None else "create"
         self._config = draft
-        self.columns = rows
         profiled = f"{len(df):,} rows"
         if len(df) > sample_rows:
             profiled += f" (statistics from a sample of {sample_rows:,})"
         where = f"{Path(data).name} · " if isinstance(data, str | Path) else ""
-        self.source = f"{where}{profiled} · {len(df.columns)} columns"
-        self._sync()
+        with self.hold_sync():  # the front end gets the whole first state at once
+            self.mode = "edit" if draft.id is not None else "create"
+            self.columns = rows
+            self.source = f"{where}{profiled} · {len(df.columns)} columns"
+            self._sync()
 
     # ── state ───────────────────────────────────────────────────────────────────────────
 
