@@ -29,6 +29,7 @@ page
 """
 
 
+@pytest.mark.skipif(not MOVIELENS.is_dir(), reason="MovieLens latest-small is not next to the repo")
 def test_build_a_feature_config_from_movielens_by_clicks(notebook, lab, shot):
     nb = notebook([SETUP], run=True)
     chapter = nb.output(0).locator(".tw-features-chapter")
