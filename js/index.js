@@ -1,6 +1,7 @@
 // The one bundle every towerwidgets widget loads; `render` dispatches on the synced `_view`.
 import "./styles.css";
 import { renderCompare } from "./compare.js";
+import { renderFeatureEditor } from "./features.js";
 import { renderMetricsTable } from "./metrics_table.js";
 import { renderModelingPage } from "./page.js";
 import { renderQuickTest } from "./quick_test.js";
@@ -17,6 +18,7 @@ export const VIEWS = {
   metrics_table: renderMetricsTable,
   modeling_page: renderModelingPage,
   compare: renderCompare,
+  feature_editor: renderFeatureEditor,
 };
 
 /**

@@ -43,6 +43,7 @@ _LAZY: dict[str, str] = {
     "MetricsTable": "towerwidgets.widgets",
     "ModelingPage": "towerwidgets.widgets",
     "CompareView": "towerwidgets.widgets",
+    "FeatureEditor": "towerwidgets.widgets",
 }
 
 __all__ = [

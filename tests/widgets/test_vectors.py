@@ -11,6 +11,7 @@ import pytest
 from towerwidgets.config import ModelConfig
 from towerwidgets.widgets import (
     CompareView,
+    FeatureEditor,
     MetricsTable,
     ModelingPage,
     ModelStructure,
@@ -81,6 +82,7 @@ SYNCED_BY_JS = {
     MetricsTable: "METRICS_TRAITS",
     ModelingPage: "PAGE_TRAITS",
     CompareView: "COMPARE_TRAITS",
+    FeatureEditor: "FEATURES_TRAITS",
 }
 # Synced by every widget (ipywidgets/anywidget machinery, and our view dispatch).
 BASE = {"_view", "_esm", "_css", "_anywidget_id", "layout", "tabbable", "tooltip", "_dom_classes"}

@@ -6,6 +6,7 @@ runner, and results back into synced traits. They never import TensorFlow.
 
 from towerwidgets.widgets.compare import CompareView
 from towerwidgets.widgets.editor import TowerBuilder
+from towerwidgets.widgets.features import FeatureEditor
 from towerwidgets.widgets.metrics import MetricsTable
 from towerwidgets.widgets.page import ModelingPage
 from towerwidgets.widgets.quick_test import QuickTestPanel
@@ -14,6 +15,7 @@ from towerwidgets.widgets.wizard import ModelWizard
 
 __all__ = [
     "CompareView",
+    "FeatureEditor",
     "MetricsTable",
     "ModelStructure",
     "ModelWizard",

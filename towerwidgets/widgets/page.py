@@ -7,6 +7,7 @@ from typing import Any, ClassVar
 import traitlets
 
 from towerwidgets.widgets._base import StoreWatching, TowerWidget, child_trait
+from towerwidgets.widgets.features import FeatureEditor
 from towerwidgets.widgets.quick_test import QuickTestPanel
 from towerwidgets.widgets.structure import ModelStructure
 
@@ -25,7 +26,9 @@ def feature_card(fc: Any) -> dict[str, Any]:
 
 
 class ModelingPage(StoreWatching, TowerWidget):
-    """The Modeling page: a Features summary, the Model Structure chapter, the Quick Test.
+    """The Modeling page: the Features chapter (stored configs as cards, + New Feature
+    Config and Edit open a ``FeatureEditor`` on the page's ``data``), the Model Structure
+    chapter, the Quick Test.
 
     Each part follows the store on its own (``StoreWatching``): a config saved in the
     Model Structure chapter, or anywhere else, shows up in the Quick Test chapter.
@@ -36,6 +39,12 @@ class ModelingPage(StoreWatching, TowerWidget):
     subtitle = traitlets.Unicode("").tag(sync=True)
     features = traitlets.List(traitlets.Dict()).tag(sync=True)
     compare = traitlets.Bool(False).tag(sync=True)
+    # The Features chapter's editor while open (+ New Feature Config, Edit on a card).
+    feature_editor = child_trait(FeatureEditor)
+    # Whether the page was given data (the editor needs it to profile columns).
+    has_data = traitlets.Bool(False).tag(sync=True)
+    # The Features chapter's last outcome ("Saved “…”", or why the editor cannot open).
+    features_message = traitlets.Unicode("").tag(sync=True)
     structure = child_trait(ModelStructure)
     quick_test = child_trait(QuickTestPanel)
 
@@ -43,6 +52,8 @@ class ModelingPage(StoreWatching, TowerWidget):
     _commands: ClassVar[dict[str, str]] = {
         "toggle_compare": "_cmd_toggle_compare",
         "refresh": "_cmd_refresh",
+        "new_features": "_cmd_new_features",
+        "edit_features": "_cmd_edit_features",
     }
 
     def __init__(self, store: Any = None, data: Any = None, **kwargs: Any) -> None:
@@ -51,7 +62,9 @@ class ModelingPage(StoreWatching, TowerWidget):
 
             store = Store()
         self._store = store
+        self._data = data
         super().__init__(**kwargs)
+        self.has_data = data is not None
         self._watch_store()
         self.structure = ModelStructure(store, data=data)
         self.quick_test = QuickTestPanel(store, data=data)
@@ -88,6 +101,51 @@ class ModelingPage(StoreWatching, TowerWidget):
         """Close the page, its chapters and theirs (wizard, metrics table): none keeps
         following the store (``TowerWidget.close`` closes child widgets)."""
         super().close()
+
+    # ── the Features chapter's editor ───────────────────────────────────────────────────
+
+    def new_feature_config(self, name: str | None = None) -> FeatureEditor:
+        """+ New Feature Config: open the editor on the page's data with a proposal."""
+        return self._open_editor(None, name)
+
+    def edit_feature_config(self, config_id: int) -> FeatureEditor:
+        """Edit on a card: open the editor on the stored config and the page's data."""
+        return self._open_editor(self._store.feature_configs.get(config_id), None)
+
+    def _open_editor(self, config: Any, name: str | None) -> FeatureEditor:
+        if self._data is None:
+            self.features_message = (
+                "Give the page data to build feature configs here: "
+                "tw.ModelingPage(store, data=df) (a DataFrame or a .csv/.parquet path)."
+            )
+            raise ValueError(self.features_message)
+        editor = FeatureEditor(self._data, store=self._store, config=config, name=name)
+        editor.on_save(lambda stored: self._editor_done(f"Saved “{stored.name}”"))
+        editor.on_cancel(lambda: self._editor_done(""))
+        old, self.feature_editor = self.feature_editor, editor
+        self.features_message = ""
+        if old is not None:
+            old.close()
+        return editor
+
+    def _editor_done(self, message: str) -> None:
+        old, self.feature_editor = self.feature_editor, None
+        self.features_message = message
+        self._load_features()
+        if old is not None:
+            old.close()
+
+    def _command_failed(self, kind: str, exc: BaseException) -> None:
+        if kind in ("new_features", "edit_features"):
+            from towerwidgets.widgets._base import _message
+
+            self.features_message = _message(exc)
+
+    def _cmd_new_features(self, msg: dict[str, Any]) -> None:
+        self.new_feature_config()
+
+    def _cmd_edit_features(self, msg: dict[str, Any]) -> None:
+        self.edit_feature_config(int(msg["config_id"]))
 
     def _cmd_toggle_compare(self, msg: dict[str, Any]) -> None:
         self.compare = not self.compare
