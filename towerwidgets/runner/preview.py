@@ -417,7 +417,9 @@ class Previewer:
             )
         missing = [c for c in self.buyer_columns if c not in features]
         if missing:
-            raise PreviewError("Give a value for every buyer feature; missing: " + ", ".join(missing))
+            raise PreviewError(
+                "Give a value for every buyer feature; missing: " + ", ".join(missing)
+            )
         typed: dict[str, Any] = {}
         for column in self.buyer_columns:
             value, kind = features[column], self.column_types.get(column, "string")
@@ -472,7 +474,9 @@ class Previewer:
             ids = [str(self._candidates[self.product_key].iloc[i]) for i in order]
             scores = [scored[i] for i in order]
         else:
-            outputs = self.worker.call("serving_default", self._inputs([buyer], self.serving_inputs))
+            outputs = self.worker.call(
+                "serving_default", self._inputs([buyer], self.serving_inputs)
+            )
             ids = [str(v) for v in outputs["product_ids"][0][:k]]
             scores = [float(v) for v in outputs["scores"][0][:k]]
         seen = set()
