@@ -2,6 +2,7 @@
 import "./styles.css";
 import { renderMetricsTable } from "./metrics_table.js";
 import { renderModelingPage } from "./page.js";
+import { renderPreview } from "./preview.js";
 import { renderQuickTest } from "./quick_test.js";
 import { renderModelStructure } from "./structure.js";
 import { renderTowerBuilder } from "./tower_builder.js";
@@ -15,6 +16,7 @@ export const VIEWS = {
   quick_test: renderQuickTest,
   metrics_table: renderMetricsTable,
   modeling_page: renderModelingPage,
+  recommendation_preview: renderPreview,
 };
 
 /**

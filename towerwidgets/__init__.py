@@ -41,6 +41,8 @@ _LAZY: dict[str, str] = {
     "QuickTestPanel": "towerwidgets.widgets",
     "MetricsTable": "towerwidgets.widgets",
     "ModelingPage": "towerwidgets.widgets",
+    "RecommendationPreview": "towerwidgets.widgets",
+    "preview": "towerwidgets.widgets",
 }
 
 __all__ = [

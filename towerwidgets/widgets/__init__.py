@@ -7,6 +7,7 @@ runner, and results back into synced traits. They never import TensorFlow.
 from towerwidgets.widgets.editor import TowerBuilder
 from towerwidgets.widgets.metrics import MetricsTable
 from towerwidgets.widgets.page import ModelingPage
+from towerwidgets.widgets.preview import RecommendationPreview, preview
 from towerwidgets.widgets.quick_test import QuickTestPanel
 from towerwidgets.widgets.structure import ModelStructure
 from towerwidgets.widgets.wizard import ModelWizard
@@ -17,5 +18,7 @@ __all__ = [
     "ModelWizard",
     "ModelingPage",
     "QuickTestPanel",
+    "RecommendationPreview",
     "TowerBuilder",
+    "preview",
 ]
