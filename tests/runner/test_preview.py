@@ -60,10 +60,15 @@ def _score(export: str, signature: str, inputs: dict) -> dict:
 
 
 @pytest.fixture(scope="module")
-def qt_store(tmp_path_factory):
+def qt_store_path(tmp_path_factory):
+    return tmp_path_factory.mktemp("preview-store") / "store.db"
+
+
+@pytest.fixture(scope="module")
+def qt_store(qt_store_path):
     from towerwidgets.store import Store
 
-    store = Store(tmp_path_factory.mktemp("preview-store") / "store.db")
+    store = Store(qt_store_path)
     yield store
     store.close()
 
@@ -368,3 +373,124 @@ def test_the_serving_worker_exits_with_its_kernel(retrieval_test, qt_store, tmp_
             kernel.kill()
         kernel.wait(300)
         assert _wait_gone(pid), f"serving worker {pid} outlived its kernel ({how})"
+
+
+# ── the widget and the CLI ──────────────────────────────────────────────────────────────
+
+
+def _front_end(widget, kind, **payload):
+    replies = []
+    widget.send = lambda content, buffers=None: replies.append(content)
+    widget._handle_custom_msg({"kind": kind, "id": f"t-{kind}", **payload}, [])
+    widget.wait(600)
+    return replies
+
+
+def test_widget_searches_buyers_and_shows_what_the_model_recommends(retrieval_test, qt_store):
+    import towerwidgets as tw
+
+    w = tw.preview(retrieval_test.id, store=qt_store)
+    try:
+        assert repr(w) == (
+            f"RecommendationPreview(quick_test={retrieval_test.id}, model_type='retrieval', "
+            "buyer='')"
+        )
+        assert w.n_buyers == len(w.buyers("", limit=10_000)) and len(w.matches) == 50
+        w.set_state({"query": "B0010"})  # the search box
+        assert w.matches == [b for b in w.buyers("", limit=10_000) if b.startswith("B0010")]
+        buyer = w.matches[0]
+        replies = _front_end(w, "show", buyer=buyer)
+        assert replies[-1]["ok"] is True and w.error == "" and w.status == ""
+        expected = w.recommend(buyer)
+        assert w.buyer == buyer
+        assert [r["product_id"] for r in w.results["rows"]] == list(expected["product_id"])
+        assert w.results["columns"][:4] == ["rank", "product_id", "score", "in_history"]
+        assert w.history_table["total"] == len(w.history(buyer)) > 0
+        assert w.fields[0]["value"] == buyer
+        assert w.ratings_table == {}
+
+        features = {f["column"]: f["value"] for f in w.fields}
+        _front_end(w, "recommend_features", values=features)
+        assert w.buyer == "" and w.history_table == {}
+        assert [r["product_id"] for r in w.results["rows"]] == list(expected["product_id"])
+
+        shown = w.results
+        _front_end(w, "show", buyer="nobody")
+        assert "Buyer 'nobody' is not in quick test" in w.error
+        assert w.results == shown  # a mistake loses nothing
+        with pytest.raises(PreviewError, match="missing: buyer_region"):
+            w.show(features={"buyer_id": "B1"})
+        assert _front_end(w, "show", buyer="  ")[-1]["ok"] is False
+        with pytest.raises(TypeError, match="unexpected keyword"):
+            tw.RecommendationPreview(retrieval_test.id, store=qt_store, colour="red")
+        pid = w._previewer.worker.pid
+    finally:
+        w.close()
+    assert _wait_gone(pid)
+
+
+def test_widget_shows_predicted_vs_actual_for_a_ranking_model(ranking_test, qt_store):
+    from towerwidgets.widgets import RecommendationPreview
+
+    w = RecommendationPreview(ranking_test.id, store=qt_store)
+    try:
+        splits = Path(ranking_test.export_path).parent / "splits"
+        evaluation = pd.read_parquet(splits / "eval.parquet")
+        buyer = evaluation["buyer_id"].value_counts().index[0]
+        w.show(buyer)
+        assert w.ratings_table["columns"][:4] == ["product_id", "actual", "predicted", "error"]
+        expected = w.ratings(buyer)
+        assert [r["predicted"] for r in w.ratings_table["rows"]] == pytest.approx(
+            list(expected["predicted"])
+        )
+        assert w.ratings_table["total"] == int((evaluation["buyer_id"] == buyer).sum())
+    finally:
+        w.close()
+
+
+def test_js_reads_exactly_the_synced_traits():
+    import re
+
+    from towerwidgets.widgets import RecommendationPreview
+
+    source = (Path(__file__).resolve().parents[2] / "js" / "preview.js").read_text()
+    body = re.search(r"export const PREVIEW_TRAITS = \[(.*?)\];", source, re.S).group(1)
+    synced = {
+        name
+        for name in RecommendationPreview.class_traits(sync=True)
+        if not name.startswith("_") and name not in ("layout", "tabbable", "tooltip")
+    }
+    assert set(re.findall(r'"(\w+)"', body)) == synced
+
+
+def test_cli_prints_the_recommendations_history_and_ratings(
+    movielens_test, ranking_test, qt_store, qt_store_path, capsys
+):
+    from towerwidgets.cli import main
+
+    record, _ = movielens_test
+    argv = ["--store", str(qt_store_path), "recommend", "--quick-test", str(record.id)]
+    products = ["--products", str(MOVIELENS / "movies.csv")]
+    assert main([*argv, "--buyer", "7", *products, "--k", "5"]) == 0
+    out = capsys.readouterr().out
+    assert f"Quick test {record.id} (retrieval): top 5 for buyer 7" in out
+    assert "History of buyer 7 (training split," in out
+    with Previewer(record.id, products=MOVIELENS / "movies.csv", store=qt_store) as preview:
+        titles = list(preview.recommend("7", k=5)["title"])
+    for title in titles:
+        assert title[:40] in out
+
+    assert main([*argv, "--buyer", "7", *products, "--json"]) == 0
+    data = json.loads(capsys.readouterr().out)
+    assert [r["title"] for r in data["recommendations"][:5]] == titles
+    assert len(data["recommendations"]) == 10 and data["history"]
+
+    ranking = ["--store", str(qt_store_path), "recommend", "--quick-test", str(ranking_test.id)]
+    assert main([*ranking, "--buyer", "B00002"]) == 0
+    assert "Predicted vs actual rating" in capsys.readouterr().out
+
+    assert main([*argv, "--buyer", "nobody"]) == 1
+    err = capsys.readouterr().err
+    assert err.startswith("error: Buyer 'nobody' is not in quick test") and "Traceback" not in err
+    assert main([*argv, "--buyer", "7", "--products", "/no/such.csv"]) == 1
+    assert "does not exist" in capsys.readouterr().err

@@ -569,6 +569,12 @@ class Previewer:
         """Stop this export's serving worker (a later call starts a new one)."""
         close_serving_worker(self.export_dir)
 
+    def __enter__(self) -> Previewer:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
 
 def _plain(value: Any) -> Any:
     """A numpy scalar as a Python value (JSON-safe)."""

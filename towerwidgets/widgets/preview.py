@@ -25,9 +25,7 @@ def _table(frame: Any, limit: int | None = None) -> dict[str, Any]:
     """A DataFrame as ``{"columns", "rows", "total"}`` with JSON-safe cells."""
     shown = frame if limit is None else frame.head(limit)
     columns = [str(c) for c in shown.columns]
-    rows = [
-        {str(k): _clean(v) for k, v in record.items()} for record in shown.to_dict("records")
-    ]
+    rows = [{str(k): _clean(v) for k, v in record.items()} for record in shown.to_dict("records")]
     return {"columns": columns, "rows": rows, "total": len(frame)}
 
 
