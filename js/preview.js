@@ -42,11 +42,13 @@ export function cellText(value) {
 export function dataTable(table, label) {
   const columns = table.columns || [];
   const rows = table.rows || [];
+  // Numbers (not ids, which are text) align right, like a spreadsheet.
+  const numeric = new Set(columns.filter((c) => rows.some((r) => typeof r[c] === "number")));
   return h("div", { class: "tw-table-scroll tw-preview-scroll", tabindex: "0", role: "region", "aria-label": `${label} (scrolls)` },
     h("table", { class: "tw-table tw-preview-table", "aria-label": label },
-      h("thead", null, h("tr", null, columns.map((c) => h("th", { scope: "col", text: c.replace(/_/g, " ") })))),
+      h("thead", null, h("tr", null, columns.map((c) => h("th", { scope: "col", class: numeric.has(c) ? "tw-num" : null, text: c.replace(/_/g, " ") })))),
       h("tbody", null, rows.map((row) => h("tr", null, columns.map((c) => h("td", {
-        class: typeof row[c] === "number" ? "tw-num" : null,
+        class: numeric.has(c) ? "tw-num" : (typeof row[c] === "string" && row[c].length > 24 ? "tw-text" : null),
         text: cellText(row[c]),
       })))))));
 }
