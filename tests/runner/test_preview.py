@@ -342,6 +342,21 @@ def test_the_serving_worker_is_reused_then_closed_and_a_killed_one_is_replaced(
     preview.close()
 
 
+def test_an_idle_serving_worker_leaves_and_the_next_call_starts_another(
+    retrieval_test, qt_store, monkeypatch
+):
+    import towerwidgets.runner.preview as preview_module
+
+    monkeypatch.setattr(preview_module, "IDLE_TIMEOUT", 1.0)
+    with Previewer(retrieval_test.id, store=qt_store) as preview:
+        preview.close()  # a worker another test left running
+        first = preview.recommend("B00001")
+        pid = preview.worker.pid
+        assert _wait_gone(pid)  # nobody asked for a second: it left by itself
+        assert list(preview.recommend("B00001")["product_id"]) == list(first["product_id"])
+        assert preview.worker.pid != pid
+
+
 def test_the_serving_worker_exits_with_its_kernel(retrieval_test, qt_store, tmp_path):
     script = textwrap.dedent(
         f"""

@@ -52,7 +52,7 @@ class ServingWorker:
     requests at once with the tail of its log, so the kernel never hangs on it.
     """
 
-    def __init__(self, export_dir: str | Path, idle_timeout: float = IDLE_TIMEOUT):
+    def __init__(self, export_dir: str | Path, idle_timeout: float | None = None):
         from towerwidgets.runner.backends import _worker_env
 
         self.export_dir = str(export_dir)
@@ -75,7 +75,7 @@ class ServingWorker:
                     "towerwidgets.runner.serving",
                     self.export_dir,
                     "--idle-timeout",
-                    str(idle_timeout),
+                    str(IDLE_TIMEOUT if idle_timeout is None else idle_timeout),
                 ],
                 stdin=subprocess.PIPE,
                 stdout=subprocess.PIPE,
@@ -445,6 +445,17 @@ class Previewer:
         """Start the serving worker now (it loads the model in the background)."""
         self.worker  # noqa: B018 - starting it is the point
 
+    def _call(self, signature: str, inputs: dict[str, list[Any]]) -> dict[str, list[Any]]:
+        """One request; a worker that had just left after its idle timeout (a clean exit)
+        is replaced once, so an idle preview answers as if it never left."""
+        worker = self.worker
+        try:
+            return worker.call(signature, inputs)
+        except PreviewError:
+            if worker.process.returncode != 0:
+                raise
+        return self.worker.call(signature, inputs)
+
     def _inputs(self, rows: list[dict[str, Any]], spec: dict[str, tuple[str, str]]) -> dict:
         return {name: [row[column] for row in rows] for column, (name, _) in spec.items()}
 
@@ -474,9 +485,7 @@ class Previewer:
             ids = [str(self._candidates[self.product_key].iloc[i]) for i in order]
             scores = [scored[i] for i in order]
         else:
-            outputs = self.worker.call(
-                "serving_default", self._inputs([buyer], self.serving_inputs)
-            )
+            outputs = self._call("serving_default", self._inputs([buyer], self.serving_inputs))
             ids = [str(v) for v in outputs["product_ids"][0][:k]]
             scores = [float(v) for v in outputs["scores"][0][:k]]
         seen = set()
@@ -508,7 +517,7 @@ class Previewer:
                 inputs[name] = [_plain(v) for v in products[column]]
             else:
                 inputs[name] = [buyer[column]] * len(products)
-        outputs = self.worker.call(signature, inputs)
+        outputs = self._call(signature, inputs)
         return [float(v) for v in outputs["rating"]]
 
     def history(self, buyer_id: Any) -> pd.DataFrame:
@@ -545,7 +554,7 @@ class Previewer:
             name: [_plain(v) for v in part[column]]
             for column, (name, _) in self.rating_inputs.items()
         }
-        predicted = [float(v) for v in self.worker.call(signature, inputs)["rating"]]
+        predicted = [float(v) for v in self._call(signature, inputs)["rating"]]
         frame = pd.DataFrame(
             {
                 self.product_key: part[self.product_key].astype(str),
