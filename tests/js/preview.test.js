@@ -6,7 +6,8 @@ import { fileURLToPath } from "node:url";
 import { afterEach, describe, expect, it, vi } from "vitest";
 import widget from "../../js/index.js";
 import { cellText, renderPreview } from "../../js/preview.js";
-import { XSS, fakeModel } from "./fake_model.js";
+import { renderQuickTest } from "../../js/quick_test.js";
+import { XSS, fakeModel, tick } from "./fake_model.js";
 
 const { render } = widget;
 const BUYERS = ["1", "10", "11", "12", "2", "20", "3"];
@@ -213,5 +214,41 @@ describe("hygiene", () => {
     const source = readFileSync(resolve(dirname(fileURLToPath(import.meta.url)), "../../js/preview.js"), "utf8");
     expect(source).not.toMatch(/innerHTML|outerHTML|insertAdjacentHTML/);
     expect(typeof renderPreview).toBe("function");
+  });
+});
+
+describe("QuickTestPanel's Preview action", () => {
+  const row = (id, status) => ({ id, title: `run ${id}`, status, status_label: status, ago: "1m ago", recall_at_100: null, loss: null, rmse: null, duration: "", model_type: "retrieval" });
+  function panelState(overrides = {}) {
+    return {
+      _view: "quick_test", feature_configs: [], model_configs: [], feature_config_id: null, model_config_id: null,
+      feature_summary: {}, model_summary: {}, needs_rating: false, rating_columns: [], rating_column: "",
+      epochs_override: null, batch_size_override: null, learning_rate_override: null, choices: {}, defaults: {},
+      checks: [], estimate: {}, can_start: false, running: false, stage: "", progress: 0, status: "", message: "",
+      result: {}, recent: [row(3, "completed"), row(4, "failed")], metrics: null, preview: null, ...overrides,
+    };
+  }
+
+  it("offers Preview on completed tests only and shows the preview the kernel opens", async () => {
+    const child = fakeModel(previewState({ heading: "Quick test 3: run 3" }));
+    const model = fakeModel(panelState(), { children: { p1: child } });
+    const el = document.createElement("div");
+    document.body.appendChild(el);
+    const cleanup = renderQuickTest({ model, el });
+    const buttons = [...el.querySelectorAll("button")].filter((b) => b.textContent === "Preview");
+    expect(buttons.map((b) => b.getAttribute("aria-label"))).toEqual(["Preview recommendations of run 3"]);
+    buttons[0].click();
+    expect(model.lastSent("preview").test_id).toBe(3);
+    model.update({ preview: "anywidget:p1" });
+    await tick();
+    expect(el.querySelector(".tw-qt-preview .tw-preview-title").textContent).toContain("Quick test 3: run 3");
+    expect(child.listenerCount()).toBeGreaterThan(0);
+    model.update({ preview: null }); // closed: the view goes, with its listeners
+    await tick();
+    expect(el.querySelector(".tw-preview")).toBeNull();
+    expect(child.listenerCount()).toBe(0);
+    cleanup();
+    expect(model.listenerCount()).toBe(0);
+    el.remove();
   });
 });

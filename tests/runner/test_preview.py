@@ -463,6 +463,38 @@ def test_widget_shows_predicted_vs_actual_for_a_ranking_model(ranking_test, qt_s
         w.close()
 
 
+def test_quick_test_panel_opens_a_preview_of_a_completed_test(
+    retrieval_test, ranking_test, qt_store, add_quick_test, sample_features
+):
+    from towerwidgets.widgets import QuickTestPanel, RecommendationPreview
+
+    panel = QuickTestPanel(store=qt_store)
+    try:
+        assert retrieval_test.id in [r["id"] for r in panel.recent]
+        _front_end(panel, "preview", test_id=retrieval_test.id)
+        first = panel.preview
+        assert isinstance(first, RecommendationPreview)
+        assert first.quick_test_id == retrieval_test.id and first.model_type == "retrieval"
+        first.show("B00001")
+        assert first.results["rows"]
+        _front_end(panel, "preview", test_id=ranking_test.id)  # replaces the first
+        assert panel.preview.model_type == "ranking" and first.comm is None
+
+        fc = qt_store.feature_configs.create(sample_features)
+        mc = qt_store.model_configs.create(model_config("retrieval"))
+        pending = add_quick_test(qt_store, fc, mc)
+        replies = _front_end(panel, "preview", test_id=pending.id)
+        assert replies[-1]["ok"] is False
+        assert (
+            panel.message == f"Quick test {pending.id} is pending; a preview needs a completed test"
+        )
+        assert panel.preview.model_type == "ranking"  # the shown preview stays
+        shown = panel.preview
+    finally:
+        panel.close()
+    assert shown.comm is None  # closing the panel closes its preview (and its worker)
+
+
 def test_js_reads_exactly_the_synced_traits():
     import re
 

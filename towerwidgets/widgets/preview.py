@@ -120,8 +120,10 @@ class RecommendationPreview(TowerWidget):
 
     def close(self) -> None:
         """Close the widget and stop its serving worker."""
-        self._generation += 1
-        self._previewer.close()
+        self._generation = getattr(self, "_generation", 0) + 1  # a late answer is dropped
+        previewer = getattr(self, "_previewer", None)  # None: the constructor refused
+        if previewer is not None:
+            previewer.close()
         super().close()
 
     # ── commands ────────────────────────────────────────────────────────────────────────
