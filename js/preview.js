@@ -15,6 +15,7 @@ import { command, h, listen } from "./dom.js";
  * @property {string[]} matches
  * @property {string} buyer
  * @property {number} k
+ * @property {boolean} exclude_history
  * @property {{column: string, kind: string, value: any}[]} fields
  * @property {Table|{}} results
  * @property {Table|{}} history_table
@@ -23,7 +24,7 @@ import { command, h, listen } from "./dom.js";
  * @property {string} error
  */
 export const PREVIEW_TRAITS = ["quick_test_id", "heading", "model_type", "n_buyers", "query", "matches", "buyer", "k",
-  "fields", "results", "history_table", "ratings_table", "status", "error"];
+  "exclude_history", "fields", "results", "history_table", "ratings_table", "status", "error"];
 
 const SEARCH_DEBOUNCE_MS = 150;
 
@@ -72,6 +73,8 @@ export function renderPreview({ model, el }) {
   search.value = model.get("query") || "";
   const list = h("ul", { class: "tw-preview-list", id: listId, role: "listbox", "aria-label": "Matching buyers" });
   const go = h("button", { type: "button", class: "tw-btn tw-btn-primary", text: "Recommend" });
+  const hide = /** @type {HTMLInputElement} */ (h("input", { type: "checkbox", "data-key": "exclude_history" }));
+  const hideLabel = h("label", { class: "tw-preview-hide" }, hide, " Hide products already in the history");
   const form = h("form", { class: "tw-preview-form", "aria-label": "Buyer features" });
   const details = h("details", { class: "tw-preview-typed" },
     h("summary", { text: "…or type the buyer's features" }), form);
@@ -82,7 +85,7 @@ export function renderPreview({ model, el }) {
   const ratings = h("section", { class: "tw-preview-ratings", "aria-label": "Predicted vs actual ratings" });
   root.append(title, subtitle,
     h("div", { class: "tw-preview-pick" },
-      h("div", { class: "tw-preview-combo" }, search, list), go),
+      h("div", { class: "tw-preview-combo" }, search, list), go, hideLabel),
     details, status, error,
     h("div", { class: "tw-preview-body" }, results, history), ratings);
 
@@ -158,6 +161,8 @@ export function renderPreview({ model, el }) {
     command(model, "recommend_features", { values });
   };
   form.addEventListener("submit", onSubmit);
+  const onHide = () => { model.set("exclude_history", hide.checked); model.save_changes(); };
+  hide.addEventListener("change", onHide);
 
   function drawFields() {
     const fields = /** @type {{column: string, kind: string, value: any}[]} */ (model.get("fields") || []);
@@ -195,6 +200,7 @@ export function renderPreview({ model, el }) {
     title.textContent = `Recommendation preview — ${model.get("heading") || ""}`;
     subtitle.textContent = `${model.get("model_type")} model · ${model.get("n_buyers")} buyers in the training split`;
   }
+  function drawOptions() { hide.checked = !!model.get("exclude_history"); }
   function drawStatus() {
     const text = model.get("status") || "";
     status.textContent = text;
@@ -211,8 +217,9 @@ export function renderPreview({ model, el }) {
     listen(model, ["fields"], drawFields),
     listen(model, ["results", "history_table", "ratings_table", "buyer", "k"], drawTables),
     listen(model, ["status", "error"], drawStatus),
+    listen(model, ["exclude_history"], drawOptions),
   ];
-  drawHead(); drawFields(); drawTables(); drawStatus(); closeList();
+  drawHead(); drawFields(); drawTables(); drawStatus(); drawOptions(); closeList();
   return () => {
     if (timer) clearTimeout(timer);
     for (const off of offs) off();
@@ -222,6 +229,7 @@ export function renderPreview({ model, el }) {
     search.removeEventListener("blur", onBlur);
     go.removeEventListener("click", onGo);
     form.removeEventListener("submit", onSubmit);
+    hide.removeEventListener("change", onHide);
     root.remove();
   };
 }

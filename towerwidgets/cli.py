@@ -349,7 +349,7 @@ def cmd_recommend(args: argparse.Namespace) -> int:
 
     preview = Previewer(args.quick_test, products=args.products, store=_store(args))
     try:
-        top = preview.recommend(args.buyer, k=args.k)
+        top = preview.recommend(args.buyer, k=args.k, exclude_history=args.exclude_history)
         history = preview.history(args.buyer)
         ratings = preview.ratings(args.buyer) if preview.model_type != "retrieval" else None
     finally:
@@ -400,6 +400,11 @@ def _add_recommend_parser(sub: Any) -> None:
         help="product table (CSV/Parquet with the product id column) to join, e.g. movies.csv",
     )
     rec.add_argument("--k", type=int, default=10, help="how many products (default 10)")
+    rec.add_argument(
+        "--exclude-history",
+        action="store_true",
+        help="leave out the products the buyer already has in the training split",
+    )
     rec.add_argument("--history-rows", type=int, default=20, metavar="N")
     rec.add_argument("--json", action="store_true", help="print JSON instead of tables")
     rec.set_defaults(func=cmd_recommend)

@@ -23,6 +23,7 @@ function previewState(overrides = {}) {
     matches: BUYERS.slice(0, 5),
     buyer: "",
     k: 10,
+    exclude_history: false,
     fields: [{ column: "userId", kind: "string", value: null }, { column: "age", kind: "float", value: null }],
     results: {},
     history_table: {},
@@ -173,6 +174,22 @@ describe("results", () => {
     expect(cellText(0.123456)).toBe("0.1235");
     expect(cellText(false)).toBe("");
     expect(cellText("Heat (1995)")).toBe("Heat (1995)");
+  });
+});
+
+describe("options", () => {
+  it("the history checkbox follows and sets exclude_history", () => {
+    const model = pythonLike();
+    const { el } = mount(model);
+    const box = el.querySelector('input[type=checkbox][data-key="exclude_history"]');
+    expect(box.checked).toBe(false);
+    expect(box.closest("label").textContent).toContain("Hide products already in the history");
+    box.checked = true;
+    box.dispatchEvent(new Event("change"));
+    expect(model.get("exclude_history")).toBe(true);
+    expect(model.saves).toBe(1);
+    model.update({ exclude_history: false });
+    expect(box.checked).toBe(false);
   });
 });
 

@@ -208,6 +208,11 @@ def test_history_is_the_buyers_training_rows(retrieval_test, qt_store, sample_da
     assert set(top[top["in_history"]]["product_id"]) == set(history["product_id"]) & set(
         top["product_id"]
     )
+    fresh = preview.recommend(buyer, k=10, exclude_history=True)
+    expected = top[~top["in_history"]].head(10)
+    assert list(fresh["product_id"]) == list(expected["product_id"])
+    assert list(fresh["rank"]) == list(range(1, len(fresh) + 1))
+    assert not set(fresh["product_id"]) & set(history["product_id"])
 
 
 def test_buyer_search_is_by_id_prefix_and_bounded(retrieval_test, qt_store):
@@ -424,6 +429,14 @@ def test_widget_searches_buyers_and_shows_what_the_model_recommends(retrieval_te
         assert w.fields[0]["value"] == buyer
         assert w.ratings_table == {}
 
+        w.set_state({"exclude_history": True})  # the checkbox: the buyer is shown again
+        w.wait(600)
+        fresh = w.recommend(buyer)
+        assert [r["product_id"] for r in w.results["rows"]] == list(fresh["product_id"])
+        assert not any(r["in_history"] for r in w.results["rows"])
+        w.exclude_history = False
+        w.wait(600)
+
         features = {f["column"]: f["value"] for f in w.fields}
         _front_end(w, "recommend_features", values=features)
         assert w.buyer == "" and w.history_table == {}
@@ -531,6 +544,9 @@ def test_cli_prints_the_recommendations_history_and_ratings(
     data = json.loads(capsys.readouterr().out)
     assert [r["title"] for r in data["recommendations"][:5]] == titles
     assert len(data["recommendations"]) == 10 and data["history"]
+    assert main([*argv, "--buyer", "7", "--json", "--exclude-history"]) == 0
+    fresh = json.loads(capsys.readouterr().out)["recommendations"]
+    assert fresh and not any(r["in_history"] for r in fresh)
 
     ranking = ["--store", str(qt_store_path), "recommend", "--quick-test", str(ranking_test.id)]
     assert main([*ranking, "--buyer", "B00002"]) == 0

@@ -468,31 +468,43 @@ class Previewer:
         return {c: _plain(row[c]) for c in self.buyer_columns}
 
     def recommend(
-        self, buyer_id: Any = None, *, features: dict[str, Any] | None = None, k: int = DEFAULT_K
+        self,
+        buyer_id: Any = None,
+        *,
+        features: dict[str, Any] | None = None,
+        k: int = DEFAULT_K,
+        exclude_history: bool = False,
     ) -> pd.DataFrame:
         """The model's top-``k`` products for a buyer (by id, or by raw ``features``):
         rank, product id, score, whether the buyer already has it in training, and the
-        product's attributes. Retrieval and multitask use the retrieval index; ranking
-        scores every candidate product with the predicted rating."""
+        product's attributes. Retrieval and multitask use the retrieval index (its top 100
+        at most); ranking scores every candidate product with the predicted rating.
+        ``exclude_history`` leaves out the buyer's training products (then fewer than ``k``
+        remain when the index's top 100 are mostly known ones)."""
         import pandas as pd
 
         if isinstance(k, bool) or not isinstance(k, int) or k < 1:
             raise PreviewError(f"k must be a positive whole number, not {k!r}")
         buyer = self._buyer_values(buyer_id, features)
-        if self.model_type == "ranking":
-            scored = self._rate_pairs(buyer, self._candidates)
-            order = sorted(range(len(scored)), key=lambda i: -scored[i])[:k]
-            ids = [str(self._candidates[self.product_key].iloc[i]) for i in order]
-            scores = [scored[i] for i in order]
-        else:
-            outputs = self._call("serving_default", self._inputs([buyer], self.serving_inputs))
-            ids = [str(v) for v in outputs["product_ids"][0][:k]]
-            scores = [float(v) for v in outputs["scores"][0][:k]]
-        seen = set()
+        seen: set[str] = set()
         if buyer_id is not None and features is None:
             rows = self._train_rows.get(str(buyer_id).strip())
             if rows is not None:
                 seen = set(self._train[self.product_key].iloc[rows])
+        keep = (lambda i: i not in seen) if exclude_history else (lambda i: True)
+        if self.model_type == "ranking":
+            scored = self._rate_pairs(buyer, self._candidates)
+            all_ids = self._candidates[self.product_key].astype(str).tolist()
+            order = sorted(range(len(scored)), key=lambda i: -scored[i])
+            order = [i for i in order if keep(all_ids[i])][:k]
+            ids = [all_ids[i] for i in order]
+            scores = [scored[i] for i in order]
+        else:
+            outputs = self._call("serving_default", self._inputs([buyer], self.serving_inputs))
+            pairs = zip(outputs["product_ids"][0], outputs["scores"][0], strict=False)
+            top = [(str(i), float(v)) for i, v in pairs if keep(str(i))][:k]
+            ids = [i for i, _ in top]
+            scores = [v for _, v in top]
         frame = pd.DataFrame(
             {
                 "rank": range(1, len(ids) + 1),

@@ -49,6 +49,8 @@ class RecommendationPreview(TowerWidget):
     # what is shown: the buyer id ("" for typed features) and how many products
     buyer = traitlets.Unicode("").tag(sync=True)
     k = traitlets.Int(DEFAULT_K).tag(sync=True)
+    # leave out the products the buyer already has in the training split
+    exclude_history = traitlets.Bool(False).tag(sync=True)
     # the buyer tower's raw columns for the typed-features form: {column, kind, value}
     fields = traitlets.List(traitlets.Dict()).tag(sync=True)
     # tables as {"columns", "rows", "total"}: top-k, training history, eval ratings
@@ -90,7 +92,9 @@ class RecommendationPreview(TowerWidget):
         self, buyer_id: Any = None, *, features: dict[str, Any] | None = None, k: int | None = None
     ) -> Any:
         """The top-k products for a buyer id (or raw buyer ``features``) as a DataFrame."""
-        return self._previewer.recommend(buyer_id, features=features, k=k or self.k)
+        return self._previewer.recommend(
+            buyer_id, features=features, k=k or self.k, exclude_history=self.exclude_history
+        )
 
     def history(self, buyer_id: Any) -> Any:
         """The buyer's rows of the training split, with product attributes."""
@@ -132,6 +136,11 @@ class RecommendationPreview(TowerWidget):
     def _on_query(self, change: dict[str, Any]) -> None:
         self.matches = self._previewer.buyers(str(change["new"]))
 
+    @traitlets.observe("exclude_history", "k")
+    def _on_options(self, change: dict[str, Any]) -> None:
+        if self.buyer:  # show the buyer again with the new option
+            self._start(self.buyer, None)
+
     @traitlets.validate("k")
     def _valid_k(self, proposal: dict[str, Any]) -> int:
         value = proposal["value"]
@@ -171,7 +180,7 @@ class RecommendationPreview(TowerWidget):
         p = self._previewer
         update: dict[str, Any] = {}
         try:
-            top = p.recommend(buyer_id, features=features, k=self.k)
+            top = self.recommend(buyer_id, features=features)
             update["results"] = _table(top)
             if features is None:
                 update["history_table"] = _table(p.history(buyer_id), MAX_HISTORY_ROWS)
