@@ -6,7 +6,9 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
 from playwright.sync_api import expect
+from test_accessibility import AXE, THEMES, _check
 
 MOVIELENS = Path("/work/shared/data/movielens-latest-small")
 for parent in Path(__file__).resolve().parents:
@@ -86,3 +88,55 @@ def test_open_a_preview_and_read_a_title(notebook, shot):
         timeout=60,
     )
     assert not nb.page.page_errors
+
+
+RANKING = """
+import towerwidgets as tw
+
+store = tw.Store()
+data = tw.datasets.sample(n_buyers=100, n_products=60, n_interactions=2000, seed=4)
+fc = tw.FeatureConfig.infer(
+    data, buyer_columns=["buyer_id", "buyer_region"],
+    product_columns=["product_id", "category", "price"], name="Sample features")
+mc = tw.ModelConfig.from_preset("minimal", name="Minimal Ranking", model_type="ranking")
+record = tw.run_quick_test(fc, mc, data, rating_column="rating", epochs=2, store=store)
+buyer = data["buyer_id"].iloc[0]
+p = tw.preview(record.id, store=store)
+p
+"""
+
+
+@pytest.fixture(params=list(THEMES))
+def theme(request, lab):
+    """JupyterLab's light, then dark theme (set before the notebook opens)."""
+    lab.set_setting("@jupyterlab/apputils-extension:themes", {"theme": THEMES[request.param]})
+    try:
+        yield request.param
+    finally:
+        lab.set_setting("@jupyterlab/apputils-extension:themes", {"theme": THEMES["light"]})
+
+
+@pytest.mark.skipif(not AXE.is_file(), reason="axe-core is not installed (npm ci)")
+def test_a_ranking_preview_is_accessible_in_light_and_dark(theme, notebook):
+    nb = notebook([RANKING], run=True)
+    light = "true" if theme == "light" else "false"
+    nb.page.wait_for_function(f"() => document.body.dataset.jpThemeLight === '{light}'")
+    view = nb.output(0).locator(".tw-preview")
+    view.wait_for(state="visible", timeout=600_000)
+    buyer = nb.kernel.eval("buyer")
+    box = view.get_by_role("combobox", name="Buyer id")
+    box.fill(buyer)
+    box.press("Enter")
+    expect(view.locator(".tw-preview-results h4")).to_have_text(
+        f"Top 10 for buyer {buyer}", timeout=300_000
+    )
+    ratings = view.locator(".tw-preview-ratings")
+    expect(ratings.locator("h4")).to_contain_text("Predicted vs actual rating")
+    n_eval = nb.kernel.eval("len(p.ratings(buyer))")
+    if n_eval:
+        expect(ratings.locator("tbody tr")).to_have_count(n_eval)
+    view.locator("summary").click()  # the typed-features form, open
+    expect(view.locator(".tw-preview-form input").first).to_be_visible()
+    nb.page.add_script_tag(path=str(AXE))
+    _check(nb.page, view, f"recommendation preview ({theme})")
+    nb.kernel.execute("p.close()")
