@@ -305,6 +305,11 @@ def test_clear_messages_for_unknown_buyers_unfinished_tests_and_missing_exports(
         Previewer(pending.id, store=qt_store)
     with pytest.raises(PreviewError, match="There is no quick test 9999"):
         Previewer(9999, store=qt_store)
+    remote = retrieval_test.model_copy(
+        update={"export_path": "gs://bucket/run/model", "backend": "vertex"}
+    )
+    with pytest.raises(PreviewError, match="ran on vertex: its model is at gs://bucket"):
+        Previewer(remote)
     gone = retrieval_test.model_copy(update={"export_path": str(tmp_path / "gone")})
     with pytest.raises(PreviewError, match=r"has no exported model .*run the test again"):
         Previewer(gone)

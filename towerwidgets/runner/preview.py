@@ -269,6 +269,11 @@ class Previewer:
             raise PreviewError(
                 f"Quick test {record.id} is {record.status}; a preview needs a completed test"
             )
+        if "://" in (record.export_path or ""):
+            raise PreviewError(
+                f"Quick test {record.id} ran on {record.backend}: its model is at "
+                f"{record.export_path}; the preview serves models exported on this machine"
+            )
         export = Path(record.export_path) if record.export_path else None
         if export is None or not (export / "saved_model.pb").is_file():
             raise PreviewError(
