@@ -262,6 +262,33 @@ def test_ranking_preview_predicts_the_eval_rows_and_ranks_every_candidate(rankin
         preview.close()
 
 
+def test_multitask_recommends_with_the_index_and_rates_with_the_rating_signature(
+    qt_store, tmp_path_factory, sample_data, sample_features
+):
+    home = tmp_path_factory.mktemp("preview-home")
+    record = _run(qt_store, home, sample_features, sample_data, "multitask", "rating")
+    with Previewer(record.id, store=qt_store) as preview:
+        splits = Path(record.export_path).parent / "splits"
+        evaluation = pd.read_parquet(splits / "eval.parquet")
+        buyer = evaluation["buyer_id"].value_counts().index[0]
+        top = preview.recommend(buyer)
+        assert len(top) == 10 and "predicted_rating" in top.columns
+        candidates = pd.read_parquet(splits / "candidates.parquet").set_index("product_id")
+        picked = candidates.loc[list(top["product_id"])].reset_index()
+        buyer_row = {f["column"]: f["value"] for f in preview.feature_fields(buyer)}
+        inputs = {
+            name: picked[column].tolist()
+            if column in preview.product_columns
+            else [buyer_row[column]] * len(picked)
+            for column, (name, _) in preview.rating_inputs.items()
+        }
+        reference = _score(record.export_path, "rating", inputs)["rating"]
+        np.testing.assert_allclose(top["predicted_rating"], reference, rtol=1e-5)
+        rated = preview.ratings(buyer)
+        assert len(rated) == int((evaluation["buyer_id"] == buyer).sum())
+        assert rated["predicted"].notna().all()
+
+
 def test_movielens_titles_and_genres_join_the_recommendations_and_history(movielens_test, qt_store):
     record, ratings = movielens_test
     movies = pd.read_csv(MOVIELENS / "movies.csv")
