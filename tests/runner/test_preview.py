@@ -215,6 +215,26 @@ def test_history_is_the_buyers_training_rows(retrieval_test, qt_store, sample_da
     assert not set(fresh["product_id"]) & set(history["product_id"])
 
 
+def test_a_test_that_reused_the_cached_transform_keeps_its_splits_too(
+    retrieval_test, qt_store, sample_data, sample_features
+):
+    home = Path(retrieval_test.export_path).parents[2]  # <home>/runs/<run>/model
+    again = run_quick_test(
+        sample_features,
+        model_config("retrieval", epochs=1, learning_rate=0.05, name="other model"),
+        sample_data,
+        store=qt_store,
+        home=home,
+    )
+    assert again.status == "completed", again.error_message
+    assert again.vocabulary_stats["transform_cache_hit"] is True
+    first, second = Previewer(retrieval_test, store=qt_store), Previewer(again, store=qt_store)
+    buyer = first.buyers("B")[0]
+    assert second.history(buyer).equals(first.history(buyer))  # same split, same seed
+    assert len(second.recommend(buyer)) == 10
+    second.close()
+
+
 def test_buyer_search_is_by_id_prefix_and_bounded(retrieval_test, qt_store):
     preview = Previewer(retrieval_test.id, store=qt_store)
     every = preview.buyers("", limit=10_000)
