@@ -1,6 +1,7 @@
 """Recommendation preview in the browser: a MovieLens quick test finishes in the kernel, the
 preview opens, a buyer is searched and picked with the keyboard, and a recommended
-title (from movies.csv) shows beside the buyer's history."""
+title (from movies.csv) shows beside the buyer's history. Also: a ranking preview passes
+axe-core and WCAG AA contrast in both themes; Preview in Recent Quick Tests opens one."""
 
 from __future__ import annotations
 
@@ -140,3 +141,40 @@ def test_a_ranking_preview_is_accessible_in_light_and_dark(theme, notebook):
     nb.page.add_script_tag(path=str(AXE))
     _check(nb.page, view, f"recommendation preview ({theme})")
     nb.kernel.execute("p.close()")
+
+
+PANEL = """
+import towerwidgets as tw
+
+store = tw.Store()
+data = tw.datasets.sample(n_buyers=100, n_products=60, n_interactions=2000, seed=4)
+fc = tw.FeatureConfig.infer(
+    data, buyer_columns=["buyer_id"], product_columns=["product_id", "category"],
+    name="Sample features")
+mc = tw.ModelConfig.from_preset("minimal", name="Minimal Retrieval")
+record = tw.run_quick_test(fc, mc, data, epochs=1, store=store)
+qt = tw.QuickTestPanel(store=store, data=data)
+qt
+"""
+
+
+def test_preview_from_recent_quick_tests(notebook):
+    nb = notebook([PANEL], run=True)
+    panel = nb.output(0).locator(".tw-quick-test")
+    panel.wait_for(state="visible", timeout=600_000)
+    test_id = nb.kernel.eval("record.id")
+    button = panel.get_by_role("button", name="Preview recommendations of Sample features")
+    expect(button).to_have_count(1, timeout=60_000)
+    button.click()
+    view = panel.locator(".tw-qt-preview .tw-preview")
+    expect(view.locator(".tw-preview-title")).to_contain_text(f"Quick test {test_id}:")
+    assert nb.kernel.wait_for("qt.preview is not None and qt.preview.quick_test_id", timeout=60)
+    buyer = nb.kernel.eval("qt.preview.buyers('B')[0]")
+    box = view.get_by_role("combobox", name="Buyer id")
+    box.fill(buyer)
+    box.press("Enter")
+    expect(view.locator(".tw-preview-results tbody tr")).to_have_count(10, timeout=300_000)
+    expected = nb.kernel.eval(f"list(qt.preview.recommend({buyer!r})['product_id'])")
+    first = view.locator(".tw-preview-results tbody tr").first.locator("td").nth(1)
+    expect(first).to_have_text(expected[0])
+    nb.kernel.execute("qt.close()")
