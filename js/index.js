@@ -4,6 +4,7 @@ import { renderCompare } from "./compare.js";
 import { renderFeatureEditor } from "./features.js";
 import { renderMetricsTable } from "./metrics_table.js";
 import { renderModelingPage } from "./page.js";
+import { renderPreview } from "./preview.js";
 import { renderQuickTest } from "./quick_test.js";
 import { renderModelStructure } from "./structure.js";
 import { renderTowerBuilder } from "./tower_builder.js";
@@ -19,6 +20,7 @@ export const VIEWS = {
   modeling_page: renderModelingPage,
   compare: renderCompare,
   feature_editor: renderFeatureEditor,
+  recommendation_preview: renderPreview,
 };
 
 /**

@@ -3,12 +3,13 @@ import { band, childModel, command, h, listen, rebuild, uid } from "./dom.js";
 import { g } from "./model.js";
 import { renderMetricsTable } from "./metrics_table.js";
 import { renderCompare } from "./compare.js";
+import { renderPreview } from "./preview.js";
 
 export const QUICK_TEST_TRAITS = [
   "feature_configs", "model_configs", "feature_config_id", "model_config_id", "feature_summary", "model_summary",
   "needs_rating", "rating_columns", "rating_column", "epochs_override", "batch_size_override", "learning_rate_override",
   "choices", "defaults", "checks", "estimate", "vertex_machine", "can_start", "running", "stage", "progress", "status",
-  "message", "result", "recent", "metrics", "run_on", "vertex_settings", "compare_ids", "comparison",
+  "message", "result", "recent", "metrics", "run_on", "vertex_settings", "compare_ids", "comparison", "preview",
 ];
 
 /** @param {{model: import("./dom.js").AnyModel, el: HTMLElement, host?: any}} props */
@@ -18,10 +19,11 @@ export function renderQuickTest({ model, el, host }) {
   const runBox = h("div", { class: "tw-qt-run" });
   const metricsSlot = h("div", { class: "tw-qt-metrics" });
   const recentBox = h("div", { class: "tw-qt-recent" });
+  const previewSlot = h("div", { class: "tw-qt-preview" });
   const compareSlot = h("div", { class: "tw-qt-compare" });
   const root = h("section", { class: "tw-chapter tw-quick-test", "aria-labelledby": headId },
     h("div", { class: "tw-chapter-head" }, h("h2", { id: headId, class: "tw-chapter-title", text: "Chapter: Quick Test" })),
-    top, runBox, metricsSlot, recentBox, compareSlot);
+    top, runBox, metricsSlot, recentBox, compareSlot, previewSlot);
   el.appendChild(root);
   /** @type {(() => void)|null} */
   let metricsCleanup = null;
@@ -207,7 +209,10 @@ export function renderQuickTest({ model, el, host }) {
         h("div", { class: "tw-card-head" }, h("strong", { text: r.title }), h("span", { class: `tw-status-${r.status}`, text: `${r.status_label}  ${r.ago}` })),
         r.settings ? h("p", { class: "tw-muted tw-run-settings", text: r.settings }) : null,
         h("p", { text: resultLine(r) }),
-        h("div", { class: "tw-actions tw-right" }, comparePick(r), consoleLink(r), h("button", {
+        h("div", { class: "tw-actions tw-right" }, comparePick(r), consoleLink(r), r.status === "completed" ? h("button", {
+          type: "button", class: "tw-btn tw-btn-small", "data-key": `preview:${r.id}`, "aria-label": `Preview recommendations of ${r.title}`, text: "Preview",
+          onclick: () => command(model, "preview", { test_id: r.id }),
+        }) : null, h("button", {
           type: "button", class: "tw-btn tw-btn-small", "data-key": `results:${r.id}`, "aria-label": `View results of ${r.title}`, text: "View Results",
           onclick: () => command(model, "view_results", { test_id: r.id }),
         }))))) : h("p", { class: "tw-muted", text: "No quick tests yet." }),
@@ -257,7 +262,22 @@ export function renderQuickTest({ model, el, host }) {
     metricsCleanup = renderMetricsTable({ model: child, el: metricsSlot });
   }
 
+  /** @type {(() => void)|null} */
+  let previewCleanup = null;
+  let previewToken = 0;
+  async function mountPreview() {
+    previewToken += 1;
+    const mine = previewToken;
+    if (previewCleanup) { previewCleanup(); previewCleanup = null; }
+    previewSlot.replaceChildren();
+    const ref = model.get("preview");
+    const child = ref ? await childModel(model, host, ref) : null;
+    if (!child || mine !== previewToken) return;
+    previewCleanup = renderPreview({ model: child, el: previewSlot });
+  }
+
   const offs = [
+    listen(model, ["preview"], () => { mountPreview(); }),
     listen(model, ["feature_configs", "model_configs", "feature_config_id", "model_config_id", "feature_summary", "model_summary",
       "needs_rating", "rating_columns", "rating_column", "epochs_override", "batch_size_override", "learning_rate_override",
       "choices", "defaults", "checks", "estimate", "vertex_machine", "run_on", "vertex_settings"], drawTop),
@@ -267,11 +287,13 @@ export function renderQuickTest({ model, el, host }) {
     listen(model, ["compare_ids"], syncTicks),
     listen(model, ["comparison"], () => { mountCompare(); }),
   ];
-  drawTop(); drawRun(); drawRecent(); mountMetrics(); mountCompare();
+  drawTop(); drawRun(); drawRecent(); mountMetrics(); mountCompare(); mountPreview();
   return () => {
     for (const off of offs) off();
     token += 1;
     compareToken += 1;
+    previewToken += 1;
+    if (previewCleanup) previewCleanup();
     if (metricsCleanup) metricsCleanup();
     if (compareCleanup) compareCleanup();
     root.remove();

@@ -44,6 +44,8 @@ _LAZY: dict[str, str] = {
     "ModelingPage": "towerwidgets.widgets",
     "CompareView": "towerwidgets.widgets",
     "FeatureEditor": "towerwidgets.widgets",
+    "RecommendationPreview": "towerwidgets.widgets",
+    "preview": "towerwidgets.widgets",
 }
 
 __all__ = [

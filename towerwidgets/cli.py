@@ -356,6 +356,75 @@ def _add_compare_parser(sub: Any) -> None:
     parser.add_argument("ids", nargs="+", type=int, metavar="ID", help="quick-test ids")
     parser.add_argument("--csv", default=None, metavar="FILE", help="also write the tidy metrics")
     parser.set_defaults(func=cmd_compare)
+# ── recommendation preview ──────────────────────────────────────────────────────────────
+
+
+def cmd_recommend(args: argparse.Namespace) -> int:
+    import pandas as pd
+
+    from towerwidgets.runner.preview import Previewer
+
+    preview = Previewer(args.quick_test, products=args.products, store=_store(args))
+    try:
+        top = preview.recommend(args.buyer, k=args.k, exclude_history=args.exclude_history)
+        history = preview.history(args.buyer)
+        ratings = preview.ratings(args.buyer) if preview.model_type != "retrieval" else None
+    finally:
+        preview.close()
+    if args.json:
+        out = {
+            "quick_test": preview.record.id,
+            "model_type": preview.model_type,
+            "buyer": str(args.buyer),
+            "recommendations": json.loads(top.to_json(orient="records")),
+            "history": json.loads(history.to_json(orient="records")),
+        }
+        if ratings is not None:
+            out["ratings"] = json.loads(ratings.to_json(orient="records"))
+        print(json.dumps(out, indent=2, ensure_ascii=False))
+        return 0
+    with pd.option_context("display.max_colwidth", 60, "display.width", 160):
+        print(
+            f"Quick test {preview.record.id} ({preview.model_type}): top {len(top)} for buyer "
+            f"{args.buyer}"
+        )
+        print(top.to_string(index=False, float_format=lambda v: f"{v:.4f}"))
+        print(f"\nHistory of buyer {args.buyer} (training split, {len(history)} rows):")
+        shown = history.head(args.history_rows)
+        print(shown.to_string(index=False) if len(shown) else "(none)")
+        if len(history) > len(shown):
+            print(f"… {len(history) - len(shown)} more (--history-rows N)")
+        if ratings is not None:
+            print(f"\nPredicted vs actual rating on buyer {args.buyer}'s eval rows:")
+            print(
+                ratings.to_string(index=False, float_format=lambda v: f"{v:.3f}")
+                if len(ratings)
+                else "(no eval rows)"
+            )
+    return 0
+
+
+def _add_recommend_parser(sub: Any) -> None:
+    rec = sub.add_parser(
+        "recommend", help="what a completed quick test's model recommends to a buyer"
+    )
+    rec.add_argument("--quick-test", required=True, type=int, metavar="ID")
+    rec.add_argument("--buyer", required=True, metavar="ID", help="a buyer id of the data")
+    rec.add_argument(
+        "--products",
+        default=None,
+        metavar="FILE",
+        help="product table (CSV/Parquet with the product id column) to join, e.g. movies.csv",
+    )
+    rec.add_argument("--k", type=int, default=10, help="how many products (default 10)")
+    rec.add_argument(
+        "--exclude-history",
+        action="store_true",
+        help="leave out the products the buyer already has in the training split",
+    )
+    rec.add_argument("--history-rows", type=int, default=20, metavar="N")
+    rec.add_argument("--json", action="store_true", help="print JSON instead of tables")
+    rec.set_defaults(func=cmd_recommend)
 
 
 # ── entry point ─────────────────────────────────────────────────────────────────────────
@@ -381,6 +450,7 @@ def build_parser() -> argparse.ArgumentParser:
     _add_codegen_parser(sub)
     _add_quicktest_parsers(sub)
     _add_compare_parser(sub)
+    _add_recommend_parser(sub)
     from towerwidgets.pipeline.cli import add_pipeline_parsers
     from towerwidgets.runner.vertex_cli import add_submit_parser
 

@@ -19,6 +19,7 @@ if TYPE_CHECKING:
     import pandas as pd
 
 CACHE_VERSION = 2
+SPLITS_DIR = "splits"  # <run_dir>/splits/{train,eval,candidates}.parquet, kept after the run
 EVAL_FRACTION = 0.2
 _EPOCH = "1970-01-01"
 
@@ -374,12 +375,15 @@ def prepare_data(
     run_dir.mkdir(parents=True, exist_ok=True)
     paths: dict[str, str] = {}
     cached = cache_dir is not None and (cache_dir / cache_key / "DONE.json").is_file()
+    # Kept after the run (also on a cache hit): the recommendation preview reads a buyer's
+    # history, eval rows and the products from them (runner/preview.py).
+    split_dir = run_dir / SPLITS_DIR
+    split_dir.mkdir(exist_ok=True)
     for name, part in (("train", train), ("eval", evaluation), ("candidates", candidates)):
-        if cached:  # the worker reuses the transformed splits: no need to write these
-            continue
-        path = run_dir / f"{name}.parquet"
+        path = split_dir / f"{name}.parquet"
         part.reset_index(drop=True).to_parquet(path, index=False)
-        paths[name] = str(path)
+        if not cached:  # on a hit the worker reuses the transformed splits
+            paths[name] = str(path)
     return PreparedData(
         paths=paths,
         fingerprint=print_fp,

@@ -9,6 +9,7 @@ from towerwidgets.widgets.editor import TowerBuilder
 from towerwidgets.widgets.features import FeatureEditor
 from towerwidgets.widgets.metrics import MetricsTable
 from towerwidgets.widgets.page import ModelingPage
+from towerwidgets.widgets.preview import RecommendationPreview, preview
 from towerwidgets.widgets.quick_test import QuickTestPanel
 from towerwidgets.widgets.structure import ModelStructure
 from towerwidgets.widgets.wizard import ModelWizard
@@ -21,5 +22,7 @@ __all__ = [
     "ModelWizard",
     "ModelingPage",
     "QuickTestPanel",
+    "RecommendationPreview",
     "TowerBuilder",
+    "preview",
 ]

@@ -100,6 +100,10 @@ class QuickTestPanel(StoreWatching, TowerWidget):
     # ``comparison`` (charts per metric and the settings that differ).
     compare_ids = traitlets.List(traitlets.Int()).tag(sync=True)
     comparison = child_trait(CompareView)
+    # What a completed test's model recommends (Preview in Recent Quick Tests), or None.
+    preview = child_trait("towerwidgets.widgets.preview.RecommendationPreview")
+    # The product table the preview joins (titles, genres…): a DataFrame or a path.
+    preview_products: Any = None
 
     _watch_tables: ClassVar[tuple[str, ...]] = ("feature_configs", "model_configs", "quick_tests")
     _commands: ClassVar[dict[str, str]] = {
@@ -107,6 +111,7 @@ class QuickTestPanel(StoreWatching, TowerWidget):
         "cancel": "_cmd_cancel",
         "view_results": "_cmd_view_results",
         "refresh": "_cmd_refresh",
+        "preview": "_cmd_preview",
     }
 
     def __init__(
@@ -752,6 +757,20 @@ class QuickTestPanel(StoreWatching, TowerWidget):
 
     def _cmd_refresh(self, msg: dict[str, Any]) -> None:
         self.refresh()
+
+    def open_preview(self, test_id: int) -> Any:
+        """Preview: a ``RecommendationPreview`` of a completed test below the panel (it
+        replaces the one shown before, whose serving worker stops)."""
+        from towerwidgets.widgets.preview import RecommendationPreview
+
+        new = RecommendationPreview(test_id, products=self.preview_products, store=self._store)
+        old, self.preview = self.preview, new
+        if old is not None:
+            old.close()
+        return new
+
+    def _cmd_preview(self, msg: dict[str, Any]) -> None:
+        self.open_preview(int(msg["test_id"]))
 
     def _command_failed(self, kind: str, exc: BaseException) -> None:
         self.message = _message(exc)
