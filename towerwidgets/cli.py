@@ -356,6 +356,8 @@ def _add_compare_parser(sub: Any) -> None:
     parser.add_argument("ids", nargs="+", type=int, metavar="ID", help="quick-test ids")
     parser.add_argument("--csv", default=None, metavar="FILE", help="also write the tidy metrics")
     parser.set_defaults(func=cmd_compare)
+
+
 # ── recommendation preview ──────────────────────────────────────────────────────────────
 
 
