@@ -245,6 +245,8 @@ def test_buyer_search_is_by_id_prefix_and_bounded(retrieval_test, qt_store):
     fields = preview.feature_fields(every[0])
     assert [f["column"] for f in fields] == ["buyer_id", "buyer_region"]
     assert fields[0]["value"] == every[0] and fields[1]["kind"] == "string"
+    # An id read from a DataFrame column (numpy int64, e.g. a sweep's test_id) works too.
+    assert Previewer(np.int64(retrieval_test.id), store=qt_store).record.id == retrieval_test.id
 
 
 def test_ranking_preview_predicts_the_eval_rows_and_ranks_every_candidate(ranking_test, qt_store):

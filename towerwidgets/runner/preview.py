@@ -14,6 +14,7 @@ import atexit
 import contextlib
 import itertools
 import json
+import numbers
 import os
 import signal
 import subprocess
@@ -335,7 +336,8 @@ class Previewer:
 
         if isinstance(quick_test, QuickTest):
             return quick_test
-        if isinstance(quick_test, bool) or not isinstance(quick_test, int | str):
+        # numbers.Integral also takes numpy ints (an id read from a DataFrame column).
+        if isinstance(quick_test, bool) or not isinstance(quick_test, numbers.Integral | str):
             raise TypeError(
                 f"quick_test must be a stored id or a QuickTest, not {type(quick_test).__name__}"
             )
