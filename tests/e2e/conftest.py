@@ -11,6 +11,8 @@
              ``run_all()``, ``output(i)``, ``widget(selector)`` and ``kernel`` (a second client on
              the very kernel the page talks to: ``kernel.eval(expr)``,
              ``kernel.wait_for(expr)``). Its kernel is shut down after the test.
+``theme``    parametrized "light", then "dark": JupyterLab's theme set before the test's
+             notebook opens (light again afterwards).
 ``shot``     ``shot(locator, name)`` writes a README screenshot when
              ``$TOWERWIDGETS_SCREENSHOTS`` is set (e.g. to docs/screenshots).
 
@@ -39,6 +41,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from labkit import (
     CHROMIUM,
+    THEMES,
     VIEWPORT,
     Kernel,
     KernelError,
@@ -159,3 +162,13 @@ def notebook(lab: Lab, page: Any, request: pytest.FixtureRequest) -> Iterator[An
 def shot() -> Any:
     """``shot(page_or_locator, name)``: a README screenshot (see ``labkit.save_screenshot``)."""
     return save_screenshot
+
+
+@pytest.fixture(params=list(THEMES))
+def theme(request: pytest.FixtureRequest, lab: Lab) -> Iterator[str]:
+    """JupyterLab's light, then dark theme (set before the notebook opens)."""
+    lab.set_setting("@jupyterlab/apputils-extension:themes", {"theme": THEMES[request.param]})
+    try:
+        yield request.param
+    finally:
+        lab.set_setting("@jupyterlab/apputils-extension:themes", {"theme": THEMES["light"]})

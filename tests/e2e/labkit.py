@@ -37,6 +37,8 @@ CHROMIUM_ARGS = [
     "--disable-gpu",
 ]
 VIEWPORT = {"width": 1280, "height": 900}
+# JupyterLab's two built-in themes, by the names the theme setting takes.
+THEMES = {"light": "JupyterLab Light", "dark": "JupyterLab Dark"}
 SERVER_START_TIMEOUT = 90.0
 if str(REPO) not in sys.path:  # a source checkout without `pip install -e .`
     sys.path.append(str(REPO))

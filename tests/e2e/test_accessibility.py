@@ -14,7 +14,6 @@ from playwright.sync_api import expect
 from test_safety_keyboard_theme import SETUP
 
 AXE = Path(__file__).resolve().parents[2] / "node_modules" / "axe-core" / "axe.min.js"
-THEMES = {"light": "JupyterLab Light", "dark": "JupyterLab Dark"}
 
 RUN_AXE = """async (root) => {
   const result = await window.axe.run(root, {
@@ -73,15 +72,6 @@ CONTRAST_ALL = """(root) => {
   }
   return { checked, failures: failures.slice(0, 12) };
 }"""
-
-
-@pytest.fixture(params=list(THEMES))
-def theme(request, lab):
-    lab.set_setting("@jupyterlab/apputils-extension:themes", {"theme": THEMES[request.param]})
-    try:
-        yield request.param
-    finally:
-        lab.set_setting("@jupyterlab/apputils-extension:themes", {"theme": THEMES["light"]})
 
 
 def _check(page, locator, where: str) -> None:

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import pytest
 from playwright.sync_api import expect
-from test_accessibility import AXE, THEMES, _check
+from test_accessibility import AXE, _check
 
 SETUP = """
 import towerwidgets as tw
@@ -150,15 +150,6 @@ for name, lr, shift in (("Adam", 0.01, 0.0), ("Adagrad", 0.1, 0.05), ("SGD", 0.0
             "recall_at_10": 0.1 * epoch - shift / 2, "recall_at_100": 0.25 * epoch - shift})
     ids.append(test.id)
 """
-
-
-@pytest.fixture(params=list(THEMES))
-def theme(request, lab):
-    lab.set_setting("@jupyterlab/apputils-extension:themes", {"theme": THEMES[request.param]})
-    try:
-        yield request.param
-    finally:
-        lab.set_setting("@jupyterlab/apputils-extension:themes", {"theme": THEMES["light"]})
 
 
 @pytest.mark.skipif(not AXE.is_file(), reason="axe-core is not installed (npm ci)")

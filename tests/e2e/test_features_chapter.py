@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 from playwright.sync_api import expect
-from test_accessibility import AXE, THEMES
+from test_accessibility import AXE
 from test_accessibility import _check as check_accessibility
 
 MOVIELENS = Path(
@@ -132,26 +132,21 @@ def test_build_a_feature_config_from_movielens_by_clicks(notebook, lab, shot):
 
 
 @pytest.mark.skipif(not AXE.is_file(), reason="axe-core is not installed (npm ci)")
-@pytest.mark.parametrize("theme", list(THEMES))
-def test_the_editor_is_accessible_in_light_and_dark(theme, notebook, lab):
-    lab.set_setting("@jupyterlab/apputils-extension:themes", {"theme": THEMES[theme]})
-    try:
-        nb = notebook(
-            [
-                "import towerwidgets as tw\n"
-                "data = tw.datasets.sample(n_buyers=60, n_products=50, n_interactions=600)\n"
-                "ed = tw.FeatureEditor(data, name='Accessible')\n"
-                "ed.set_column('category', transform='normalize')  # a problem on show\n"
-                "ed"
-            ],
-            run=True,
-        )
-        light = "true" if theme == "light" else "false"
-        nb.page.wait_for_function(f"() => document.body.dataset.jpThemeLight === '{light}'")
-        nb.page.add_script_tag(path=str(AXE))
-        editor = nb.output(0).locator(".tw-root")
-        editor.locator(".tw-feature-editor").wait_for(state="visible", timeout=60_000)
-        expect(editor.locator('tr[data-column="category"] .tw-field-error')).to_be_visible()
-        check_accessibility(nb.page, editor, f"feature editor ({theme})")
-    finally:
-        lab.set_setting("@jupyterlab/apputils-extension:themes", {"theme": THEMES["light"]})
+def test_the_editor_is_accessible_in_light_and_dark(theme, notebook):
+    nb = notebook(
+        [
+            "import towerwidgets as tw\n"
+            "data = tw.datasets.sample(n_buyers=60, n_products=50, n_interactions=600)\n"
+            "ed = tw.FeatureEditor(data, name='Accessible')\n"
+            "ed.set_column('category', transform='normalize')  # a problem on show\n"
+            "ed"
+        ],
+        run=True,
+    )
+    light = "true" if theme == "light" else "false"
+    nb.page.wait_for_function(f"() => document.body.dataset.jpThemeLight === '{light}'")
+    nb.page.add_script_tag(path=str(AXE))
+    editor = nb.output(0).locator(".tw-root")
+    editor.locator(".tw-feature-editor").wait_for(state="visible", timeout=60_000)
+    expect(editor.locator('tr[data-column="category"] .tw-field-error')).to_be_visible()
+    check_accessibility(nb.page, editor, f"feature editor ({theme})")

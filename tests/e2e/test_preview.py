@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 from playwright.sync_api import expect
-from test_accessibility import AXE, THEMES, _check
+from test_accessibility import AXE, _check
 
 MOVIELENS = Path("/work/shared/data/movielens-latest-small")
 for parent in Path(__file__).resolve().parents:
@@ -105,16 +105,6 @@ buyer = data["buyer_id"].iloc[0]
 p = tw.preview(record.id, store=store)
 p
 """
-
-
-@pytest.fixture(params=list(THEMES))
-def theme(request, lab):
-    """JupyterLab's light, then dark theme (set before the notebook opens)."""
-    lab.set_setting("@jupyterlab/apputils-extension:themes", {"theme": THEMES[request.param]})
-    try:
-        yield request.param
-    finally:
-        lab.set_setting("@jupyterlab/apputils-extension:themes", {"theme": THEMES["light"]})
 
 
 @pytest.mark.skipif(not AXE.is_file(), reason="axe-core is not installed (npm ci)")
