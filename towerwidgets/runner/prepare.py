@@ -192,12 +192,17 @@ def _convert(df: pd.DataFrame, column_types: dict[str, str]) -> tuple[pd.DataFra
         series = df[name].reset_index(drop=True)
         if kind == "string":
             missing = series.isna().to_numpy(dtype=bool)
-            values = series.astype(object).astype(str).to_numpy(dtype=object)
-            values[missing] = ""
             if missing.any():
                 notes.append(
                     f"{int(missing.sum())} missing values in column {name!r} were read as ''"
                 )
+            if isinstance(series.dtype, pd.StringDtype):
+                # Text kept as Arrow strings (pandas' default): no Python object per value,
+                # which at 10M rows would be gigabytes in the kernel.
+                out[name] = series.fillna("") if missing.any() else series
+                continue
+            values = series.astype(object).astype(str).to_numpy(dtype=object)
+            values[missing] = ""
             out[name] = pd.Series(values, dtype=object)
         else:
             numbers = epoch_seconds(series)  # numbers, or times as seconds (validated)
@@ -286,8 +291,9 @@ def prepare_data(
     frame, warnings = _convert(df, column_types)
     before = len(frame)
     keep = ((frame[buyer_key] != "") & (frame[product_key] != "")).to_numpy()
-    frame = frame[keep].reset_index(drop=True)
-    df = df[keep].reset_index(drop=True)
+    if not keep.all():  # (a boolean mask copies every column even when it keeps all)
+        frame = frame[keep].reset_index(drop=True)
+        df = df[keep].reset_index(drop=True)
     if len(frame) < before:
         warnings.append(f"{before - len(frame)} rows without a buyer or product id were dropped")
     if len(frame) < 2:
@@ -325,12 +331,15 @@ def prepare_data(
 
     # Candidates: every product once, with the features of its latest occurrence (rows
     # without a readable time count as the oldest).
+    # Found on the id column alone, then taken: sorting the whole frame copied all of it.
+    order = None
     if time_column:
         times = epoch_seconds(df[time_column]).fillna(-np.inf).to_numpy()
-        ordered = frame.iloc[np.argsort(times, kind="stable")]
-    else:
-        ordered = frame
-    candidates = ordered.drop_duplicates(product_key, keep="last")
+        order = np.argsort(times, kind="stable")
+    ids = frame[product_key] if order is None else frame[product_key].iloc[order]
+    latest = ~ids.duplicated(keep="last").to_numpy()
+    rows = np.flatnonzero(latest) if order is None else order[latest]
+    candidates = frame.iloc[rows]
 
     print_fp = fingerprint(frame)
     split_info = {
