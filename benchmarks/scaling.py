@@ -154,6 +154,9 @@ def one_size(n: int, epochs: int, batch_size: int, sample: str | None) -> dict:
         "kernel_peak_rss_mb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1),
         "kernel_rss_before_test_mb": rss_before_test,
         "kernel_peak_during_test_mb": _status_mb("VmHWM") if peak_reset else None,
+        # the last epoch's split of train + eval (the generated evaluation callback's time)
+        "epoch_seconds": (record.epoch_metrics or [{}])[-1].get("epoch_seconds"),
+        "eval_seconds": (record.epoch_metrics or [{}])[-1].get("eval_seconds"),
         "worker_facts": {
             k: handle.facts.get(k)
             for k in ("transform_seconds", "train_seconds", "export_seconds", "worker_seconds")

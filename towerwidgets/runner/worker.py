@@ -386,7 +386,9 @@ def run_transform(job: dict[str, Any], transform_module: Any) -> dict[str, Any]:
             splits = {split: _record_batches(path, column_types) for split, path in paths.items()}
             _transform_all_in_beam(transform_module, splits, adapter_config, tmp_dir)
         else:
-            _analyze_in_beam(transform_module, paths["train"], column_types, adapter_config, tmp_dir)
+            _analyze_in_beam(
+                transform_module, paths["train"], column_types, adapter_config, tmp_dir
+            )
             gc.collect()  # Beam's leftovers, before the TensorFlow stages
             _apply_transform_fn(tmp_dir / "transform_output", paths, column_types, tmp_dir)
     except Exception:
