@@ -90,7 +90,9 @@ def _stage_seconds(history: list[dict]) -> dict[str, float]:
     return out
 
 
-def one_size(n: int, epochs: int, batch_size: int, sample: str | None) -> dict:
+def one_size(
+    n: int, epochs: int, batch_size: int, sample: str | None, max_eval_rows: int | None = None
+) -> dict:
     """The kernel side for one size (runs in a fresh process)."""
     import resource
 
@@ -138,7 +140,9 @@ def one_size(n: int, epochs: int, batch_size: int, sample: str | None) -> dict:
         backend.prewarm()
         backend.wait_until_warm(300)  # the import is a constant: keep it out of the curve
         backend.keep_warm = False  # no second spare competing for the 2 cores
-        options = {"sample": sample} if sample else {}
+        options: dict = {"sample": sample} if sample else {}
+        if max_eval_rows:
+            options["split"] = {"kind": "random", "max_eval_rows": max_eval_rows}
         begin = time.time()
         handle = start_quick_test(fc, mc, data, store=store, home=home, backend=backend, **options)
         record = handle.wait()
@@ -154,6 +158,9 @@ def one_size(n: int, epochs: int, batch_size: int, sample: str | None) -> dict:
         "products": int(data["product_id"].nunique()),
         "sample": (record.split.get("sample") or {}).get("description", "") if sample else "",
         "data_mb": round(data_mb, 1),
+        "eval_rows": record.split.get("eval_rows"),
+        "max_eval_rows": max_eval_rows,
+        "candidates": record.split.get("candidates"),
         "generate_seconds": round(generate_seconds, 2),
         "stages": {k: round(v, 2) for k, v in stages.items()},
         "total_seconds": round(wall, 2),
@@ -192,6 +199,8 @@ def markdown(results: list[dict]) -> str:
             for seconds in _columns(r).values()
         )
         label = f"{r['interactions']:,}" + (f" (sample: {r['sample']})" if r["sample"] else "")
+        if r.get("max_eval_rows"):
+            label += f" (eval on {r['eval_rows']:,} rows)"
         before, during = r.get("kernel_rss_before_test_mb"), r.get("kernel_peak_during_test_mb")
         kernel = "n/a"
         if before is not None and during is not None:
@@ -359,6 +368,9 @@ def main() -> None:
     parser.add_argument("--epochs", type=int, default=1)
     parser.add_argument("--batch-size", type=int, default=4096)
     parser.add_argument("--sample", help="quick-test sample= option, e.g. 0.1 or 5000")
+    parser.add_argument(
+        "--max-eval-rows", type=int, help="split max_eval_rows: evaluate on at most N rows"
+    )
     parser.add_argument("--json", metavar="FILE", help="also write the results to FILE")
     parser.add_argument("--svg", metavar="FILE", help="also draw the log-log plot into FILE")
     parser.add_argument(
@@ -367,7 +379,7 @@ def main() -> None:
     parser.add_argument("--role", type=int, help=argparse.SUPPRESS)  # one size, in-process
     args = parser.parse_args()
     if args.role:
-        result = one_size(args.role, args.epochs, args.batch_size, args.sample)
+        result = one_size(args.role, args.epochs, args.batch_size, args.sample, args.max_eval_rows)
         print(json.dumps(result), flush=True)
         return
     from quicktest_vs_tfrs import machine
@@ -393,6 +405,8 @@ def main() -> None:
         command += ["--batch-size", str(args.batch_size)]
         if args.sample:
             command += ["--sample", args.sample]
+        if args.max_eval_rows:
+            command += ["--max-eval-rows", str(args.max_eval_rows)]
         out = subprocess.run(command, stdout=subprocess.PIPE, env=env, check=True)
         results.append(json.loads(out.stdout.decode().strip().splitlines()[-1]))
         print(json.dumps(results[-1]), flush=True)

@@ -276,7 +276,11 @@ def prepare_data(
     cache_dir: Path | None = None,
 ) -> PreparedData:
     """Typed columns, a seeded 80/20 (or temporal) split, the candidate set; written as
-    Parquet into ``run_dir`` with the data fingerprint and the transform cache key."""
+    Parquet into ``run_dir`` with the data fingerprint and the transform cache key.
+
+    ``split`` may be a dict: ``kind``, ``eval_fraction``, ``column`` (temporal) and
+    ``max_eval_rows``, which evaluates on a seeded subset of the held-out rows when there
+    are more (exact Recall@K costs eval rows × candidates: quadratic on growing data)."""
     import numpy as np
 
     constants = module_constants(transform_code)
@@ -327,7 +331,29 @@ def prepare_data(
         is_eval[rng.permutation(n)[:n_eval]] = True
     else:
         raise QuickTestInputError(f"Unknown split {kind!r}; use 'random' or 'temporal'")
-    train, evaluation = frame[~is_eval], frame[is_eval]
+    train = frame[~is_eval]
+    n_eval_all = int(is_eval.sum())
+    max_eval = spec.get("max_eval_rows")
+    if max_eval is not None:
+        if isinstance(max_eval, bool) or not isinstance(max_eval, int) or max_eval < 1:
+            raise QuickTestInputError(
+                f"split max_eval_rows must be a whole number of rows ≥ 1, not {max_eval!r}",
+                stage="prepare data",
+            )
+        if n_eval_all > max_eval:
+            # Exact Recall@K scores every eval row against every candidate: its cost is
+            # eval rows × catalog, which grows with the square of the data when both grow.
+            # A seeded subset keeps it linear; the rest of the eval split is not trained on.
+            chosen = np.random.default_rng(seed + 1).choice(
+                np.flatnonzero(is_eval), size=max_eval, replace=False
+            )
+            is_eval = np.zeros(n, dtype=bool)
+            is_eval[chosen] = True
+            warnings.append(
+                f"Evaluated on {max_eval:,} seeded random rows of the {n_eval_all:,} held out "
+                "(split max_eval_rows): metrics are estimates from that subset"
+            )
+    evaluation = frame[is_eval]
 
     # Candidates: every product once, with the features of its latest occurrence (rows
     # without a readable time count as the oldest).
@@ -349,6 +375,11 @@ def prepare_data(
         **({"column": spec["column"]} if "column" in spec else {}),
         "train_rows": len(train),
         "eval_rows": len(evaluation),
+        **(
+            {"max_eval_rows": max_eval, "eval_rows_held_out": n_eval_all}
+            if max_eval is not None
+            else {}
+        ),
         "candidates": len(candidates),
     }
     split_info["baselines"] = compute_baselines(
@@ -362,7 +393,8 @@ def prepare_data(
         "column_types": column_types,
         "data": print_fp,
         "split": {k: split_info[k] for k in ("kind", "eval_fraction", "seed")}
-        | ({"column": spec["column"]} if "column" in spec else {}),
+        | ({"column": spec["column"]} if "column" in spec else {})
+        | ({"max_eval_rows": max_eval} if max_eval is not None else {}),
     }
     cache_key = hashlib.sha256(json.dumps(key_source, sort_keys=True).encode()).hexdigest()[:32]
 
