@@ -289,14 +289,7 @@ def _log_panel(
             f'<line x1="{px(gx):.1f}" y1="{py(gy):.1f}" x2="{px(x_end):.1f}" '
             f'y2="{py(y_end):.1f}" class="linear"/>'
         )
-    legend_width = 8 + 6 * max(len(name) for name in series) + 30
-    legend_height = 15 * len(series) + 4
-    lx = x0 + w - 14 - legend_width  # bottom right: the curves rise towards the top right
-    box_top = h - bottom - 4 - legend_height
-    legend = [
-        f'<rect x="{lx}" y="{box_top}" width="{legend_width}" height="{legend_height}" '
-        'class="legend-box"/>'
-    ]
+    legend = []  # below the chart, two columns: never over a curve
     for i, (name, values) in enumerate(series.items()):
         values = sorted(values)
         colour = PALETTE[i % len(PALETTE)]
@@ -304,12 +297,13 @@ def _log_panel(
         out.append(f'<polyline points="{path}" fill="none" stroke="{colour}" stroke-width="2"/>')
         for x, y in values:
             out.append(f'<circle cx="{px(x):.1f}" cy="{py(y):.1f}" r="3" fill="{colour}"/>')
-        ly = box_top + 14 + 15 * i
+        lx = x0 + left + (i % 2) * 160
+        ly = h + 8 + 15 * (i // 2)
         legend.append(
-            f'<line x1="{lx + 4}" y1="{ly - 4}" x2="{lx + 20}" '
-            f'y2="{ly - 4}" stroke="{colour}" stroke-width="2"/>'
+            f'<line x1="{lx}" y1="{ly - 4}" x2="{lx + 16}" y2="{ly - 4}" '
+            f'stroke="{colour}" stroke-width="2"/>'
         )
-        legend.append(f'<text x="{lx + 24}" y="{ly}" class="legend">{escape(name)}</text>')
+        legend.append(f'<text x="{lx + 20}" y="{ly}" class="legend">{escape(name)}</text>')
     return out + legend
 
 
@@ -347,17 +341,19 @@ def svg(results: list[dict], machine_name: str) -> str:
         (first["interactions"], first["data_mb"]) if first["data_mb"] else None,
     )
     caption = escape(f"{machine_name} · dashed: slope 1 (cost linear in rows)")
+    rows = (max(len(times), len(memory)) + 1) // 2
+    height = 260 + 15 * rows + 30
     return (
-        '<svg xmlns="http://www.w3.org/2000/svg" width="760" height="290" '
-        'viewBox="0 0 760 290" font-family="sans-serif">\n'
+        f'<svg xmlns="http://www.w3.org/2000/svg" width="760" height="{height}" '
+        f'viewBox="0 0 760 {height}" font-family="sans-serif">\n'
         "<style>.title{font-size:13px;font-weight:bold}.tick,.legend{font-size:10px}"
         ".frame{fill:#fff;stroke:#888}.grid{stroke:#ddd}"
         ".linear{stroke:#555;stroke-dasharray:5 4;stroke-width:1.5}"
-        ".caption{font-size:10px;fill:#555}.legend-box{fill:#fff;fill-opacity:.85;stroke:#ccc}"
+        ".caption{font-size:10px;fill:#555}"
         "</style>\n"
-        '<rect width="760" height="290" fill="#fff"/>\n'
+        f'<rect width="760" height="{height}" fill="#fff"/>\n'
         + "\n".join(elements)
-        + f'\n<text x="10" y="284" class="caption">{caption}</text>\n</svg>\n'
+        + f'\n<text x="10" y="{height - 8}" class="caption">{caption}</text>\n</svg>\n'
     )
 
 
