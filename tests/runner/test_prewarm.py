@@ -114,3 +114,47 @@ def test_the_first_quick_test_after_display_runs_on_the_prewarmed_worker(
     assert record.status == "completed", record.error_message
     assert record.worker_pid == pid
     assert handle.facts["worker_warm"] is True
+
+
+@pytest.mark.slow
+def test_in_a_real_kernel_a_panel_starts_the_spare_and_the_variable_stops_it(tmp_path):
+    """A real ipykernel: the hook's kernel check holds there, the panel starts one spare,
+    and with TOWERWIDGETS_PREWARM=0 the same code starts none."""
+    import os
+    from pathlib import Path
+
+    from jupyter_client.manager import start_new_kernel
+
+    root = str(Path(__file__).resolve().parents[2])
+    code = (
+        "from towerwidgets.runner import warm\n"
+        "from towerwidgets.runner.backends import LocalBackend\n"
+        "from towerwidgets.store import Store\n"
+        "from towerwidgets.widgets import QuickTestPanel\n"
+        f"store = Store({str(tmp_path / 'k.db')!r})\n"
+        "QuickTestPanel(store); first = LocalBackend.spare_pid()\n"
+        "QuickTestPanel(store); second = LocalBackend.spare_pid()\n"
+        "print('RESULT', warm._in_kernel(), first is not None, second is not None,"
+        " first == second)\n"
+        "LocalBackend.shutdown()\n"
+    )
+
+    def run(prewarm: str) -> str:
+        env = {**os.environ, "PYTHONPATH": root, warm.PREWARM_ENV: prewarm}
+        env["TOWERWIDGETS_HOME"] = str(tmp_path / "home")
+        manager, client = start_new_kernel(kernel_name="python3", env=env)
+        try:
+            lines: list[str] = []
+            reply = client.execute_interactive(
+                code,
+                timeout=300,
+                output_hook=lambda msg: lines.append(msg["content"].get("text", "")),
+            )
+            assert reply["content"]["status"] == "ok", reply["content"]
+            return "".join(lines)
+        finally:
+            client.stop_channels()
+            manager.shutdown_kernel(now=True)
+
+    assert "RESULT True True True True" in run("1")  # in a kernel; one spare for two panels
+    assert "RESULT True False False True" in run("0")  # opted out: none
