@@ -13,7 +13,11 @@ The quick test runs from a separate "kernel" process, timed from reading the CSV
 finished record, three times: cold (empty transform cache, worker starting from scratch),
 warm (transform cached, spare worker already warm: the second test of a notebook session),
 back-to-back (started the moment the warm one ended, as in a loop or a sweep) and warm
-cache with a cold worker. Evaluation time is the last epoch's (validation loss and
+cache with a cold worker. Cold is also reported *from process start* (the kernel process's
+interpreter start, pandas and towerwidgets imports included, as the reference is timed
+from its own start), and *after display*: a fresh transform cache but the worker
+pre-warmed the way showing a ``QuickTestPanel`` does, once it is warm (the user reading
+the panel), i.e. the first test of a notebook that shows the panel first. Evaluation time is the last epoch's (validation loss and
 Recall@K or RMSE); peak RSS is the largest resident set of the worker and of the kernel
 side. Times and memory are medians over ``--repeat`` rounds that alternate the two sides (the
 machine may be shared); quality is the mean over ``--seeds`` seeds, each seed giving both
@@ -144,11 +148,14 @@ def _one_quick_test(task: str, ratings: Path, store, home: Path, backend, seed: 
     return result
 
 
-def quicktest_role(task: str, ratings: Path, seeds: int = 1) -> dict:
+def quicktest_role(
+    task: str, ratings: Path, seeds: int = 1, process_start: float | None = None
+) -> dict:
     """The kernel side: cold, warm, and warm-cache-cold-worker quick tests."""
     import resource
 
     from towerwidgets.runner.backends import LocalBackend
+    from towerwidgets.runner.warm import prewarm_on_display
     from towerwidgets.store import Store
 
     with tempfile.TemporaryDirectory(prefix="twbench-") as tmp:
@@ -156,6 +163,8 @@ def quicktest_role(task: str, ratings: Path, seeds: int = 1) -> dict:
         store = Store(home / "bench.db")
         backend = LocalBackend(keep_warm=True)
         cold = _one_quick_test(task, ratings, store, home, backend)
+        if process_start is not None:  # the kernel process's start, before any import
+            cold["from_process_start_seconds"] = round(time.time() - process_start, 2)
         backend.wait_until_warm(120)  # a user looking at the results while the spare warms up
         warm = _one_quick_test(task, ratings, store, home, backend)
         # Right after the warm one, no pause (a notebook loop, a sweep): its worker is the
@@ -170,9 +179,21 @@ def quicktest_role(task: str, ratings: Path, seeds: int = 1) -> dict:
         ]
         LocalBackend.shutdown()
         store.close()
+    # The first test after a QuickTestPanel was shown: the panel pre-warmed the worker and
+    # the user read it until the worker was warm; the transform cache is empty (new home).
+    with tempfile.TemporaryDirectory(prefix="twbench-") as tmp:
+        home = Path(tmp)
+        store = Store(home / "bench.db")
+        prewarm_on_display(force=True)
+        backend = LocalBackend(keep_warm=True)
+        backend.wait_until_warm(300)
+        after_display = _one_quick_test(task, ratings, store, home, backend)
+        LocalBackend.shutdown()
+        store.close()
     kernel_rss = round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1)
     return {
         "cold": cold,
+        "after_display": after_display,
         "warm": warm,
         "back_to_back": back_to_back,
         "warm_cache_cold_worker": cold_worker,
@@ -195,6 +216,8 @@ def run_quicktests(task: str, ratings: Path, seeds: int) -> dict:
             str(ratings.parent),
             "--seeds",
             str(seeds),
+            "--process-start",
+            repr(time.time()),  # the kernel process starts now: its cold test counts from here
         ],
         stdout=subprocess.PIPE,
         env=env,
@@ -284,9 +307,37 @@ def compare(task: str, quick: dict, ref: dict, ref_seeds: list[dict]) -> list[di
             "ratio": cold["wall_seconds"] / ref["wall_seconds"],
             "target": f"≤ {targets['cold']}×",
             "ok": cold["wall_seconds"] / ref["wall_seconds"] <= targets["cold"],
-            "note": f"transform {cold['transform_seconds']} s",
+            "note": f"transform {cold['transform_seconds']} s; from reading the CSV",
         }
     )
+    if cold.get("from_process_start_seconds"):
+        seconds = cold["from_process_start_seconds"]
+        rows.append(
+            {
+                "what": "wall time, cold from process start (s)",
+                "quick": seconds,
+                "ref": ref["wall_seconds"],
+                "ratio": seconds / ref["wall_seconds"],
+                "target": f"≤ {targets['cold']}×",
+                "ok": seconds / ref["wall_seconds"] <= targets["cold"],
+                "note": "kernel interpreter, pandas and towerwidgets imports included",
+            }
+        )
+    shown = quick.get("after_display")
+    if shown:
+        rows.append(
+            {
+                "what": "wall time, first test after panel display (s)",
+                "quick": shown["wall_seconds"],
+                "ref": ref["wall_seconds"],
+                "ratio": shown["wall_seconds"] / ref["wall_seconds"],
+                "target": "",
+                "ok": None,
+                "note": "worker pre-warmed by the display hook and warm: "
+                + f"{shown.get('worker_warm')}; empty transform cache "
+                + f"(transform {shown.get('transform_seconds')} s)",
+            }
+        )
     train = warm.get("train_only_seconds")
     if train is not None:
         rows.append(
@@ -436,12 +487,14 @@ def main() -> None:
     parser.add_argument(
         "--role", default="main", choices=("main", "quicktest"), help=argparse.SUPPRESS
     )
+    parser.add_argument("--process-start", type=float, help=argparse.SUPPRESS)
     args = parser.parse_args()
     ratings = Path(args.data).expanduser().resolve() / "ratings.csv"
     if not ratings.is_file():
         raise SystemExit(f"{ratings} not found: pass --data DIR (a MovieLens folder)")
     if args.role == "quicktest":
-        print(json.dumps(quicktest_role(args.task, ratings, args.seeds)), flush=True)
+        result = quicktest_role(args.task, ratings, args.seeds, args.process_start)
+        print(json.dumps(result), flush=True)
         return
     tasks = ["retrieval", "ranking"] if args.task == "both" else [args.task]
     results = {"machine": machine(), "data": str(ratings), "tasks": {}}

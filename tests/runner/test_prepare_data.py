@@ -128,3 +128,62 @@ def test_a_duplicated_column_name_is_refused_by_name():
     assert problems == [
         "Column 'timestamp' (buyer feature) appears 2 times in the data; rename or drop the copies"
     ]
+
+
+def test_max_eval_rows_evaluates_on_a_seeded_subset_and_trains_on_the_same_rows(tmp_path):
+    from towerwidgets.datasets import sample
+
+    data = sample(n_buyers=200, n_products=100, n_interactions=5000, n_categories=5, seed=2)
+    fc = FeatureConfig(
+        name="cap",
+        buyer_id_column="buyer_id",
+        product_id_column="product_id",
+        buyer_features=[Feature(column="buyer_id", embedding_dim=8)],
+        product_features=[Feature(column="product_id", embedding_dim=8)],
+    )
+    code = generated_code(fc, model_config("retrieval"))
+    transform = code["transform_code"] if isinstance(code, dict) else code.transform_code
+
+    def prepared(split, where):
+        return prepare_data(data, fc, transform, tmp_path / where, seed=7, split=split)
+
+    full = prepared("random", "full")
+    capped = prepared({"kind": "random", "max_eval_rows": 300}, "capped")
+    again = prepared({"kind": "random", "max_eval_rows": 300}, "again")
+    assert capped.split["eval_rows"] == 300
+    assert capped.split["eval_rows_held_out"] == full.split["eval_rows"] == 1000
+    assert capped.split["train_rows"] == full.split["train_rows"] == 4000  # same training
+    assert capped.split["candidates"] == full.split["candidates"]
+    assert capped.cache_key not in (full.cache_key, "")
+    assert any("300" in w and "max_eval_rows" in w for w in capped.warnings)
+    train = pd.read_parquet(capped.paths["train"])
+    evaluation = pd.read_parquet(capped.paths["eval"])
+    full_eval = pd.read_parquet(full.paths["eval"])
+    pd.testing.assert_frame_equal(train, pd.read_parquet(full.paths["train"]))
+    # a subset of the held-out rows, the same one for the same seed
+    merged = evaluation.merge(full_eval.drop_duplicates(), how="left", indicator=True)
+    assert (merged["_merge"] == "both").all()
+    pd.testing.assert_frame_equal(evaluation, pd.read_parquet(again.paths["eval"]))
+    # a cap above the held-out count changes nothing but the record
+    roomy = prepared({"kind": "random", "max_eval_rows": 5000}, "roomy")
+    assert roomy.split["eval_rows"] == 1000
+
+
+@pytest.mark.parametrize("bad", [0, -5, 2.5, "100", True])
+def test_a_bad_max_eval_rows_is_refused_by_name(tmp_path, bad):
+    from towerwidgets.datasets import sample
+
+    data = sample(n_buyers=50, n_products=40, n_interactions=400, n_categories=3, seed=2)
+    fc = FeatureConfig(
+        name="cap",
+        buyer_id_column="buyer_id",
+        product_id_column="product_id",
+        buyer_features=[Feature(column="buyer_id", embedding_dim=8)],
+        product_features=[Feature(column="product_id", embedding_dim=8)],
+    )
+    code = generated_code(fc, model_config("retrieval"))
+    transform = code["transform_code"] if isinstance(code, dict) else code.transform_code
+    with pytest.raises(QuickTestInputError, match="max_eval_rows"):
+        prepare_data(
+            data, fc, transform, tmp_path, seed=1, split={"kind": "random", "max_eval_rows": bad}
+        )

@@ -24,6 +24,7 @@ _LAZY: dict[str, str] = {
     "reattach_quick_test": "towerwidgets.runner.vertex",
     "Backend": "towerwidgets.runner.backends",
     "QuickTestEvent": "towerwidgets.runner.events",
+    "prewarm": "towerwidgets.runner.warm",
 }
 
 __all__ = ["Estimate", "estimate_quick_test", *_LAZY]

@@ -584,7 +584,9 @@ def start_quick_test(
 
     ``data`` is a DataFrame or a CSV/Parquet path; ``epochs``/``batch_size``/
     ``learning_rate`` override the ModelConfig (the spec's ``*_override`` fields); ``store``
-    defaults to ``Store()``. ``split`` is ``"random"`` (seeded 80/20) or ``"temporal"``.
+    defaults to ``Store()``. ``split`` is ``"random"`` (seeded 80/20) or ``"temporal"``, or a
+    dict with ``kind``, ``eval_fraction`` and ``max_eval_rows`` (evaluate on at most that many
+    seeded held-out rows: exact Recall@K costs eval rows × candidates).
     ``code`` runs given modules (an object or dict with ``transform_code`` and
     ``trainer_code``) instead of generating them. ``sample`` runs on part of big data, drawn
     by buyer so histories stay whole: a fraction of the buyers (``0.1``) or at least that

@@ -193,12 +193,17 @@ def _convert(df: pd.DataFrame, column_types: dict[str, str]) -> tuple[pd.DataFra
         series = df[name].reset_index(drop=True)
         if kind == "string":
             missing = series.isna().to_numpy(dtype=bool)
-            values = series.astype(object).astype(str).to_numpy(dtype=object)
-            values[missing] = ""
             if missing.any():
                 notes.append(
                     f"{int(missing.sum())} missing values in column {name!r} were read as ''"
                 )
+            if isinstance(series.dtype, pd.StringDtype):
+                # Text kept as Arrow strings (pandas' default): no Python object per value,
+                # which at 10M rows would be gigabytes in the kernel.
+                out[name] = series.fillna("") if missing.any() else series
+                continue
+            values = series.astype(object).astype(str).to_numpy(dtype=object)
+            values[missing] = ""
             out[name] = pd.Series(values, dtype=object)
         else:
             numbers = epoch_seconds(series)  # numbers, or times as seconds (validated)
@@ -272,7 +277,11 @@ def prepare_data(
     cache_dir: Path | None = None,
 ) -> PreparedData:
     """Typed columns, a seeded 80/20 (or temporal) split, the candidate set; written as
-    Parquet into ``run_dir`` with the data fingerprint and the transform cache key."""
+    Parquet into ``run_dir`` with the data fingerprint and the transform cache key.
+
+    ``split`` may be a dict: ``kind``, ``eval_fraction``, ``column`` (temporal) and
+    ``max_eval_rows``, which evaluates on a seeded subset of the held-out rows when there
+    are more (exact Recall@K costs eval rows × candidates: quadratic on growing data)."""
     import numpy as np
 
     constants = module_constants(transform_code)
@@ -287,8 +296,9 @@ def prepare_data(
     frame, warnings = _convert(df, column_types)
     before = len(frame)
     keep = ((frame[buyer_key] != "") & (frame[product_key] != "")).to_numpy()
-    frame = frame[keep].reset_index(drop=True)
-    df = df[keep].reset_index(drop=True)
+    if not keep.all():  # (a boolean mask copies every column even when it keeps all)
+        frame = frame[keep].reset_index(drop=True)
+        df = df[keep].reset_index(drop=True)
     if len(frame) < before:
         warnings.append(f"{before - len(frame)} rows without a buyer or product id were dropped")
     if len(frame) < 2:
@@ -322,16 +332,41 @@ def prepare_data(
         is_eval[rng.permutation(n)[:n_eval]] = True
     else:
         raise QuickTestInputError(f"Unknown split {kind!r}; use 'random' or 'temporal'")
-    train, evaluation = frame[~is_eval], frame[is_eval]
+    train = frame[~is_eval]
+    n_eval_all = int(is_eval.sum())
+    max_eval = spec.get("max_eval_rows")
+    if max_eval is not None:
+        if isinstance(max_eval, bool) or not isinstance(max_eval, int) or max_eval < 1:
+            raise QuickTestInputError(
+                f"split max_eval_rows must be a whole number of rows ≥ 1, not {max_eval!r}",
+                stage="prepare data",
+            )
+        if n_eval_all > max_eval:
+            # Exact Recall@K scores every eval row against every candidate: its cost is
+            # eval rows × catalog, which grows with the square of the data when both grow.
+            # A seeded subset keeps it linear; the rest of the eval split is not trained on.
+            chosen = np.random.default_rng(seed + 1).choice(
+                np.flatnonzero(is_eval), size=max_eval, replace=False
+            )
+            is_eval = np.zeros(n, dtype=bool)
+            is_eval[chosen] = True
+            warnings.append(
+                f"Evaluated on {max_eval:,} seeded random rows of the {n_eval_all:,} held out "
+                "(split max_eval_rows): metrics are estimates from that subset"
+            )
+    evaluation = frame[is_eval]
 
     # Candidates: every product once, with the features of its latest occurrence (rows
     # without a readable time count as the oldest).
+    # Found on the id column alone, then taken: sorting the whole frame copied all of it.
+    order = None
     if time_column:
         times = epoch_seconds(df[time_column]).fillna(-np.inf).to_numpy()
-        ordered = frame.iloc[np.argsort(times, kind="stable")]
-    else:
-        ordered = frame
-    candidates = ordered.drop_duplicates(product_key, keep="last")
+        order = np.argsort(times, kind="stable")
+    ids = frame[product_key] if order is None else frame[product_key].iloc[order]
+    latest = ~ids.duplicated(keep="last").to_numpy()
+    rows = np.flatnonzero(latest) if order is None else order[latest]
+    candidates = frame.iloc[rows]
 
     print_fp = fingerprint(frame)
     split_info = {
@@ -341,6 +376,11 @@ def prepare_data(
         **({"column": spec["column"]} if "column" in spec else {}),
         "train_rows": len(train),
         "eval_rows": len(evaluation),
+        **(
+            {"max_eval_rows": max_eval, "eval_rows_held_out": n_eval_all}
+            if max_eval is not None
+            else {}
+        ),
         "candidates": len(candidates),
     }
     split_info["baselines"] = compute_baselines(
@@ -354,7 +394,8 @@ def prepare_data(
         "column_types": column_types,
         "data": print_fp,
         "split": {k: split_info[k] for k in ("kind", "eval_fraction", "seed")}
-        | ({"column": spec["column"]} if "column" in spec else {}),
+        | ({"column": spec["column"]} if "column" in spec else {})
+        | ({"max_eval_rows": max_eval} if max_eval is not None else {}),
     }
     cache_key = hashlib.sha256(json.dumps(key_source, sort_keys=True).encode()).hexdigest()[:32]
 

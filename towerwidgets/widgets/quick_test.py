@@ -134,6 +134,10 @@ class QuickTestPanel(StoreWatching, TowerWidget):
         self._refreshing = False
         self._stamps: tuple[Any, Any] = (None, None)
         super().__init__(**kwargs)
+        if vertex_backend is None:  # a test here is likely: import TensorFlow in a spare now
+            from towerwidgets.runner.warm import prewarm_on_display
+
+            prewarm_on_display()
         self._watch_store()
         self.metrics = MetricsTable(title="Metrics per epoch")
         self.comparison = CompareView()
