@@ -126,6 +126,9 @@ def load_module(path: str, name: str) -> Any:
 
 
 ROWS_PER_BATCH = 100_000  # rows read from a split's Parquet file at a time
+# Above this many training rows the analysis runs on Beam, which streams the split; the
+# in-memory analysis holds the split and the analyzers' inputs at once.
+IN_MEMORY_ANALYSIS_ROWS = 2_000_000
 _ARROW_TYPES = {"string": "large_binary", "float": "float32", "int": "int64"}
 
 
@@ -135,9 +138,9 @@ def _split_rows(path: str) -> int:
     return pq.ParquetFile(path).metadata.num_rows
 
 
-def _flat_batches(path: str, column_types: dict[str, str], rows_per_batch: int = ROWS_PER_BATCH):
-    """A split's Parquet file a batch at a time (row group by row group), its columns
-    typed as the transform declares them: memory holds one batch, not the split.
+def _flat_batches(path: str, column_types: dict[str, str], rows_per_batch: int | None = None):
+    """A split's Parquet file a batch at a time (``ROWS_PER_BATCH`` rows unless told), its
+    columns typed as the transform declares them: memory holds one batch, not the split.
 
     The kernel wrote strings as strings, numbers as float64/int64 (``prepare_data``);
     strings become bytes, as tf.Example carries them.
@@ -148,7 +151,9 @@ def _flat_batches(path: str, column_types: dict[str, str], rows_per_batch: int =
     names = list(column_types)
     types = [getattr(pa, _ARROW_TYPES[column_types[n]])() for n in names]
     with pq.ParquetFile(path) as source:
-        for batch in source.iter_batches(batch_size=rows_per_batch, columns=names):
+        for batch in source.iter_batches(
+            batch_size=rows_per_batch or ROWS_PER_BATCH, columns=names
+        ):
             if batch.num_rows == 0:
                 continue
             arrays = []
@@ -242,6 +247,45 @@ def _analyze_in_beam(
         _ = transform_fn | "WriteTransformFn" >> tft_beam.WriteTransformFn(
             str(out / "transform_output")
         )
+
+
+def _analyze(
+    transform_module: Any,
+    train_path: str,
+    train_rows: int,
+    column_types: dict[str, str],
+    adapter_config: Any,
+    out: Path,
+    mode: str,
+) -> str:
+    """Analyse the training split in this process (tft's analysis graph without Beam,
+    ``runner/analysis.py``) when it fits in memory and every analyzer has an in-memory
+    version, else on Beam. ``mode``: "analyze" chooses; "memory" or "beam_analysis"
+    force one (tests compare them). Returns which one ran."""
+    from towerwidgets.runner import analysis
+
+    if mode == "beam_analysis" or (mode == "analyze" and train_rows > IN_MEMORY_ANALYSIS_ROWS):
+        _analyze_in_beam(transform_module, train_path, column_types, adapter_config, out)
+        gc.collect()  # Beam's leftovers, before the TensorFlow stages
+        return "beam"
+    try:
+        analysis.analyze(
+            transform_module.preprocessing_fn,
+            _read_list_batches(train_path, column_types),
+            adapter_config,
+            str(out / "tft_tmp"),
+            str(out / "transform_output"),
+        )
+        return "in-memory"
+    except analysis.Unsupported as unsupported:
+        if mode == "memory":
+            raise
+        emit("info", stage="transform", metrics={"analysis": "beam", "reason": str(unsupported)})
+        shutil.rmtree(out / "tft_tmp", ignore_errors=True)
+        shutil.rmtree(out / "transform_output", ignore_errors=True)
+        _analyze_in_beam(transform_module, train_path, column_types, adapter_config, out)
+        gc.collect()
+        return "beam"
 
 
 def _transform_all_in_beam(
@@ -381,15 +425,22 @@ def run_transform(job: dict[str, Any], transform_module: Any) -> dict[str, Any]:
     tmp_dir.mkdir(parents=True)
     start = time.time()
     mode = job.get("transform_mode", "analyze")
+    analysis = None
     try:
         if mode == "beam":
             splits = {split: _record_batches(path, column_types) for split, path in paths.items()}
             _transform_all_in_beam(transform_module, splits, adapter_config, tmp_dir)
+            analysis = "beam"
         else:
-            _analyze_in_beam(
-                transform_module, paths["train"], column_types, adapter_config, tmp_dir
+            analysis = _analyze(
+                transform_module,
+                paths["train"],
+                rows["train"],
+                column_types,
+                adapter_config,
+                tmp_dir,
+                mode,
             )
-            gc.collect()  # Beam's leftovers, before the TensorFlow stages
             _apply_transform_fn(tmp_dir / "transform_output", paths, column_types, tmp_dir)
     except Exception:
         shutil.rmtree(tmp_dir, ignore_errors=True)
@@ -406,6 +457,7 @@ def run_transform(job: dict[str, Any], transform_module: Any) -> dict[str, Any]:
         "seconds": round(time.time() - start, 2),
         "rows": rows,
         "mode": mode,
+        "analysis": analysis,
         "created": time.time(),
     }
     (tmp_dir / "DONE.json").write_text(json.dumps(info))
@@ -628,6 +680,7 @@ def run_job(job: dict[str, Any]) -> None:
             metrics={
                 "transform_seconds": out.get("seconds") if not out["cache_hit"] else 0.0,
                 "transform_cache_hit": out["cache_hit"],
+                "transform_analysis": out.get("analysis"),
                 "transform_vocabularies": vocabulary_sizes(transform_output),
             },
         )
