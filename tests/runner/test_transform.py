@@ -21,6 +21,21 @@ pytestmark = pytest.mark.slow
 SCRIPT = Path(__file__).parent / "scripts" / "compare_transform_modes.py"
 
 
+def _run_report(script: Path, *args: object) -> dict:
+    """Run a script in a fresh interpreter (TensorFlow stays out of pytest's process)
+    and return the JSON report it prints last."""
+    env = {**os.environ, "PYTHONPATH": str(Path(__file__).resolve().parents[2])}
+    result = subprocess.run(
+        [sys.executable, str(script), *map(str, args)],
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=300,
+    )
+    assert result.returncode == 0, result.stderr[-3000:]
+    return json.loads(result.stdout.strip().splitlines()[-1])
+
+
 def test_applying_the_transform_graph_matches_beam_transform_dataset(tmp_path, tiny_data):
     features = FeatureConfig(
         name="every transform",
@@ -45,24 +60,14 @@ def test_applying_the_transform_graph_matches_beam_transform_dataset(tmp_path, t
     module = tmp_path / "transform_module.py"
     module.write_text(transform)
     prepared = prepare_data(tiny_data.head(600), features, transform, tmp_path / "run", seed=1)
-    env = {**os.environ, "PYTHONPATH": str(Path(__file__).resolve().parents[2])}
-    result = subprocess.run(
-        [
-            sys.executable,
-            str(SCRIPT),
-            str(module),
-            prepared.paths["train"],
-            prepared.paths["eval"],
-            prepared.paths["candidates"],
-            str(tmp_path / "out"),
-        ],
-        capture_output=True,
-        text=True,
-        env=env,
-        timeout=300,
+    report = _run_report(
+        SCRIPT,
+        module,
+        prepared.paths["train"],
+        prepared.paths["eval"],
+        prepared.paths["candidates"],
+        tmp_path / "out",
     )
-    assert result.returncode == 0, result.stderr[-3000:]
-    report = json.loads(result.stdout.strip().splitlines()[-1])
     assert report["same"] == {"train": True, "eval": True, "candidates": True}
     assert report["same_vocabularies"] and report["same_schema"]
     assert report["analyses"] == {"memory": "in-memory", "beam_analysis": "beam", "beam": "beam"}
@@ -105,23 +110,7 @@ def _analysis_data(path: Path) -> None:
 def test_in_memory_analysis_writes_the_graph_beam_writes(tmp_path):
     train = tmp_path / "train.parquet"
     _analysis_data(train)
-    env = {**os.environ, "PYTHONPATH": str(Path(__file__).resolve().parents[2])}
-    result = subprocess.run(
-        [
-            sys.executable,
-            str(ANALYSIS_SCRIPT),
-            str(ANALYSIS_MODULE),
-            str(train),
-            str(tmp_path),
-            "700",
-        ],
-        capture_output=True,
-        text=True,
-        env=env,
-        timeout=300,
-    )
-    assert result.returncode == 0, result.stderr[-3000:]
-    report = json.loads(result.stdout.strip().splitlines()[-1])
+    report = _run_report(ANALYSIS_SCRIPT, ANALYSIS_MODULE, train, tmp_path, 700)
     assert report["analyses"] == {"memory": "in-memory", "beam_analysis": "beam"}
     assert report["batches"] == 3  # 2,000 rows read 700 at a time: accumulators merged
     assert report["same_vocabularies"]
@@ -175,16 +164,7 @@ def test_an_analyzer_without_an_in_memory_version_falls_back_to_beam(tmp_path):
     )
     train = tmp_path / "train.parquet"
     _analysis_data(train)
-    env = {**os.environ, "PYTHONPATH": str(Path(__file__).resolve().parents[2])}
-    result = subprocess.run(
-        [sys.executable, str(script), str(module), str(train), str(tmp_path / "cache")],
-        capture_output=True,
-        text=True,
-        env=env,
-        timeout=300,
-    )
-    assert result.returncode == 0, result.stderr[-3000:]
-    report = json.loads(result.stdout.strip().splitlines()[-1])
+    report = _run_report(script, module, train, tmp_path / "cache")
     assert "tfrecord_gzip" in report["refused"]
     assert report["analysis"] == "beam"
     assert report["leftovers"] == ["auto"]  # the refused run left no half-written cache
