@@ -33,10 +33,12 @@ def _wait_for(handle, predicate, timeout=120):
 
 
 def test_retrieval_quick_test_streams_every_stage_and_records_results(
-    store, home, tiny_data, feature_config
+    store, tmp_path, tiny_data, feature_config
 ):
     mc = model_config("retrieval", epochs=2)
-    handle = _start(store, home, feature_config, mc, tiny_data)
+    # Its own home: the session's shared one may hold this transform already, from
+    # whichever test ran first on this xdist worker (the cache-miss facts below).
+    handle = _start(store, tmp_path / "home", feature_config, mc, tiny_data)
     events = list(handle.events(timeout=180))
     record = handle.wait()
     assert record.status == "completed", record.error_message
