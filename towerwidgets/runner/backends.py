@@ -94,7 +94,10 @@ def available_memory_mb() -> float | None:
 
 
 def _spawn_worker(
-    log_path: Path | None = None, idle_timeout: float | None = None, warm_nice: int = 0
+    log_path: Path | None = None,
+    idle_timeout: float | None = None,
+    warm_nice: int = 0,
+    reusable: bool = False,
 ) -> subprocess.Popen:
     log = open(log_path, "ab") if log_path else subprocess.DEVNULL
     args = [sys.executable, "-m", "towerwidgets.runner.worker"]
@@ -102,6 +105,8 @@ def _spawn_worker(
         args += ["--idle-timeout", str(idle_timeout)]
     if warm_nice:
         args += ["--warm-nice", str(warm_nice)]
+    if reusable:
+        args.append("--reusable")
     try:
         return subprocess.Popen(
             args,
@@ -118,12 +123,21 @@ def _spawn_worker(
 
 
 class LocalRun(Run):
-    def __init__(self, process: subprocess.Popen, on_event: EventCallback, log_path: Path):
+    def __init__(
+        self,
+        process: subprocess.Popen,
+        on_event: EventCallback,
+        log_path: Path,
+        on_release: Callable[[subprocess.Popen], None] | None = None,
+        on_exit: Callable[[], None] | None = None,
+    ):
         self.process = process
         self.pid = process.pid
         self.log_path = log_path
-        self.next_worker_pid: int | None = None  # the spare started for the next test
+        self.next_worker_pid: int | None = None  # the worker that will serve the next test
         self._on_event = on_event
+        self._on_release = on_release
+        self._on_exit = on_exit
         self._cancelled = False
         self._finished = False  # the worker reported its last stage, "done"
         self._stream_closed = threading.Event()
@@ -136,13 +150,32 @@ class LocalRun(Run):
         assert self.process.stdout is not None
         for line in self.process.stdout:
             event = decode_line(line)
-            if event is not None:
-                if event.get("kind") == "stage" and event.get("stage") == "done":
-                    self._finished = True
-                with contextlib.suppress(Exception):
-                    self._on_event(event)
+            if event is None:
+                continue
+            if event.get("kind") == "released" and self._finished:
+                # The job is over and the worker stays: it serves the next test once it
+                # has tidied up (its "ready", read here so one thread reads at a time).
+                self.process._tw_ready = False  # type: ignore[attr-defined]
+                self.process._tw_reader = threading.current_thread()  # type: ignore[attr-defined]
+                if self._on_release is not None:
+                    with contextlib.suppress(Exception):
+                        self._on_release(self.process)
+                self._stream_closed.set()
+                for rest in self.process.stdout:
+                    ready = decode_line(rest)
+                    if ready is not None and ready.get("kind") == "ready":
+                        self.process._tw_ready = True  # type: ignore[attr-defined]
+                        return
+                break  # it exited while tidying up
+            if event.get("kind") == "stage" and event.get("stage") == "done":
+                self._finished = True
+            with contextlib.suppress(Exception):
+                self._on_event(event)
         self._stream_closed.set()
         self.process.wait()  # reap the worker once it has freed its memory
+        if self._on_exit is not None:
+            with contextlib.suppress(Exception):
+                self._on_exit()
 
     def wait(self, timeout: float | None = None) -> int | None:
         # A worker that finished closes its event stream before it exits: the run is over
@@ -203,11 +236,14 @@ class LocalRun(Run):
 class LocalBackend(Backend):
     """Runs the job in ``python -m towerwidgets.runner.worker`` on this machine.
 
-    ``keep_warm`` keeps one spare worker with TensorFlow already imported. It is started
-    when a test is created (its import overlaps the kernel's validation) and again as soon
-    as a test takes it, so the next test, even one started right after (a notebook loop, a
-    sweep), skips the import. Bounded: at most one spare per kernel, none while
-    ``MemAvailable`` is below ``min_available_mb``, and a spare nobody takes exits after
+    ``keep_warm`` keeps one worker with TensorFlow already imported. The first is started
+    when a test is created (its import overlaps the kernel's validation); then the worker
+    that finished a test stays for the next one (``--reusable``: it says ``released``,
+    tidies up, says ``ready``), so the next test, even one started right after (a notebook
+    loop, a sweep), skips the import, and nothing imports beside a running test. Bounded:
+    at most one waiting worker per kernel, none kept while ``MemAvailable`` is below
+    ``min_available_mb``, a worker leaves after its job bound or above its memory bound
+    (``worker.py``) and is replaced, and a waiting worker nobody takes exits after
     ``idle_timeout`` seconds (or with the kernel).
     """
 
@@ -253,7 +289,32 @@ class LocalBackend(Backend):
             LocalBackend._spare = _spawn_worker(
                 idle_timeout=self.idle_timeout,
                 warm_nice=self.warm_nice if beside_a_test else 0,
+                reusable=True,
             )
+
+    def _memory_allows_a_spare(self) -> bool:
+        if not self.keep_warm:
+            return False
+        available = available_memory_mb()
+        return available is None or available >= self.min_available_mb
+
+    def _keep_released(self, process: subprocess.Popen) -> None:
+        """A worker that finished its test becomes the spare (it has TensorFlow imported
+        and nothing imports beside the next test), unless one is there already or memory
+        is short: then its stdin closes and it exits."""
+        with LocalBackend._lock:
+            spare = LocalBackend._spare
+            if (spare is None or spare.poll() is not None) and self._memory_allows_a_spare():
+                LocalBackend._spare = process
+                return
+        with contextlib.suppress(OSError, AttributeError):
+            process.stdin.close()  # type: ignore[union-attr]
+
+    def _after_exit(self) -> None:
+        """A worker that ended without staying (a failure, a cancel, its bounds): start
+        the next one now, so the next test still finds one warm."""
+        with contextlib.suppress(Exception):
+            self.prewarm()
 
     @classmethod
     def spare_pid(cls) -> int | None:
@@ -268,6 +329,10 @@ class LocalBackend(Backend):
 
         with LocalBackend._lock:
             spare = LocalBackend._spare
+        reader = getattr(spare, "_tw_reader", None)
+        if reader is not None:  # a released worker tidying up: its run's reader waits
+            reader.join(timeout)
+            return bool(getattr(spare, "_tw_ready", False)) and spare.poll() is None
         if spare is None or spare.poll() is not None or spare.stdout is None:
             return False
         if getattr(spare, "_tw_ready", False):
@@ -282,25 +347,51 @@ class LocalBackend(Backend):
     def _take_worker(self, log_path: Path) -> subprocess.Popen:
         with LocalBackend._lock:
             spare, LocalBackend._spare = LocalBackend._spare, None
+        reader = getattr(spare, "_tw_reader", None)
+        if reader is not None:  # one reader at a time on its stdout
+            reader.join(60)
+            if reader.is_alive():  # stuck tidying up: not worth waiting for
+                with contextlib.suppress(ProcessLookupError, PermissionError):
+                    os.killpg(spare.pid, signal.SIGKILL)  # type: ignore[union-attr]
+                spare = None
+            else:
+                spare._tw_reader = None  # type: ignore[union-attr]
         if spare is not None and spare.poll() is None:
             return spare
-        return _spawn_worker(log_path)
+        return _spawn_worker(log_path, idle_timeout=self.idle_timeout, reusable=self.keep_warm)
 
     def submit(self, job: dict[str, Any], job_path: Path, on_event: EventCallback) -> LocalRun:
         log_path = Path(job["run_dir"]) / "worker.log"
+
+        def start(process: subprocess.Popen) -> LocalRun:
+            return LocalRun(
+                process,
+                on_event,
+                log_path,
+                on_release=self._keep_released,
+                on_exit=self._after_exit if self.keep_warm else None,
+            )
+
         process = self._take_worker(log_path)
-        run = LocalRun(process, on_event, log_path)
+        run = start(process)
         assert process.stdin is not None
         try:
             process.stdin.write(f"{job_path}\n".encode())
             process.stdin.flush()
         except OSError:  # the spare died between the check and the write: start afresh
             run.kill()
-            process = _spawn_worker(log_path)
-            run = LocalRun(process, on_event, log_path)
+            process = _spawn_worker(
+                log_path, idle_timeout=self.idle_timeout, reusable=self.keep_warm
+            )
+            run = start(process)
             assert process.stdin is not None
             process.stdin.write(f"{job_path}\n".encode())
             process.stdin.flush()
+        if "--reusable" in process.args and self._memory_allows_a_spare():  # type: ignore[operator]
+            # This worker serves the next test when it is done: nothing needs to import
+            # TensorFlow beside this test (which slowed it down, even at idle priority).
+            run.next_worker_pid = process.pid
+            return run
         # The next test's worker starts importing now, not when this one ends: a test
         # started right after this one finds it warm.
         with contextlib.suppress(Exception):

@@ -1,9 +1,9 @@
 """``sweep``: several quick tests one after another, compared in one table.
 
 Each run is a full quick test (its own record in the store). They run in sequence on one
-local backend, so every run after the first takes the spare worker the previous run
-started (TensorFlow already imported), and runs that share the FeatureConfig and data
-reuse the cached transform: a sweep costs about the training, not the start-up.
+local backend, so every run after the first takes the worker the previous run finished on
+(TensorFlow already imported), and runs that share the FeatureConfig and data reuse the
+cached transform: a sweep costs about the training, not the start-up.
 """
 
 from __future__ import annotations

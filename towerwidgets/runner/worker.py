@@ -11,7 +11,10 @@ says ``ready``, then reads one job file path per line on stdin and runs it:
    object whose callbacks stream per-epoch metrics and throttled in-batch progress.
 
 Events are JSON lines on the original stdout, closed after the last one (``done``) so the
-kernel need not wait for the exit; anything libraries print goes to stderr.
+kernel need not wait for the exit; anything libraries print goes to stderr. A
+``--reusable`` worker instead says ``released`` after ``done``, clears what the job left
+(Keras' session, the generated modules), says ``ready`` again and waits for the next job
+path, up to ``MAX_JOBS_PER_WORKER`` jobs and ``REUSE_MAX_RSS_MB`` of resident memory.
 """
 
 from __future__ import annotations
@@ -661,7 +664,18 @@ def _make_progress_callback(epochs: int, interval: float) -> Any:
     return StreamingCallback()
 
 
+def _reset_peak_rss() -> None:
+    """Start this job's peak resident set from now (Linux: VmHWM), so a reused worker
+    reports each job's own peak, not the largest of its jobs."""
+    with contextlib.suppress(OSError):
+        Path("/proc/self/clear_refs").write_text("5")
+
+
 def _peak_rss_mb() -> float:
+    with contextlib.suppress(OSError, ValueError, IndexError):
+        for line in Path("/proc/self/status").read_text().splitlines():
+            if line.startswith("VmHWM:"):
+                return round(int(line.split()[1]) / 1024, 1)
     import resource
 
     return round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1)
@@ -747,6 +761,52 @@ def _read_job_path(idle_timeout: float) -> str | None:
     return line.strip() or None
 
 
+# A worker that finished a job serves the next one (``--reusable``) unless one of these
+# says it has grown too much: then it exits and the kernel starts a fresh one.
+MAX_JOBS_PER_WORKER = int(os.environ.get("TOWERWIDGETS_WORKER_MAX_JOBS", "10"))
+REUSE_MAX_RSS_MB = 2500.0
+
+
+def _current_rss_mb() -> float | None:
+    with contextlib.suppress(OSError, ValueError, IndexError):
+        for line in Path("/proc/self/status").read_text().splitlines():
+            if line.startswith("VmRSS:"):
+                return int(line.split()[1]) / 1024
+    return None
+
+
+def _reset_between_jobs() -> None:
+    """What one job leaves behind, cleared before the next: Keras' graph and layer-name
+    counters, the generated modules, the garbage of the run (its datasets and model)."""
+    import tensorflow as tf
+
+    tf.keras.backend.clear_session()
+    for name in [n for n in sys.modules if n.startswith(("tw_transform_", "tw_trainer_"))]:
+        del sys.modules[name]
+    gc.collect()
+
+
+def _run_one(path: str, warm: bool, import_seconds: float, jobs_done: int) -> None:
+    job = json.loads(Path(path).read_text())
+    if job.get("run_dir"):  # a spare worker started without a log: log into the run now
+        with contextlib.suppress(OSError):
+            log = open(Path(job["run_dir"]) / "worker.log", "ab")
+            os.dup2(log.fileno(), 2)
+            log.close()
+    _reset_peak_rss()
+    emit(
+        "info",
+        stage="transform",
+        metrics={
+            "worker_pid": os.getpid(),
+            "worker_warm": warm,
+            "worker_import_seconds": import_seconds,
+            "worker_reused": jobs_done > 0,
+        },
+    )
+    run_job(job)
+
+
 def main(argv: list[str] | None = None) -> int:
     import argparse
 
@@ -754,6 +814,11 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("job", nargs="?", help="job JSON file (default: read a path from stdin)")
     parser.add_argument("--idle-timeout", type=float, default=900.0)
     parser.add_argument("--warm-nice", type=int, default=0, help="import at this niceness")
+    parser.add_argument(
+        "--reusable",
+        action="store_true",
+        help="after a job, say 'released' and wait for the next one (bounded)",
+    )
     args = parser.parse_args(argv)
     _redirect_stdout()
     try:
@@ -769,24 +834,25 @@ def main(argv: list[str] | None = None) -> int:
     # Warm: no job was waiting when the imports ended, so the test paid none of them.
     job_waiting = bool(args.job) or bool(select.select([sys.stdin], [], [], 0)[0])
     emit("ready", pid=os.getpid(), metrics={"import_seconds": import_seconds})
-    path = args.job or _read_job_path(args.idle_timeout)
-    if not path:
-        return 0
-    job = json.loads(Path(path).read_text())
-    if job.get("run_dir"):  # a spare worker started without a log: log into the run now
-        with contextlib.suppress(OSError):
-            log = open(Path(job["run_dir"]) / "worker.log", "ab")
-            os.dup2(log.fileno(), 2)
-    emit(
-        "info",
-        stage="transform",
-        metrics={
-            "worker_pid": os.getpid(),
-            "worker_warm": not job_waiting,
-            "worker_import_seconds": import_seconds,
-        },
-    )
-    run_job(job)
+    jobs_done = 0
+    while True:
+        path = args.job if jobs_done == 0 and args.job else _read_job_path(args.idle_timeout)
+        if not path:
+            return 0
+        _run_one(path, not job_waiting or jobs_done > 0, import_seconds, jobs_done)
+        jobs_done += 1
+        rss = _current_rss_mb()
+        if (
+            not args.reusable
+            or args.job
+            or jobs_done >= MAX_JOBS_PER_WORKER
+            or (rss is not None and rss > REUSE_MAX_RSS_MB)
+        ):
+            break
+        # The run is over for the kernel; this process tidies up, then is ready again.
+        emit("released", pid=os.getpid(), metrics={"jobs": jobs_done})
+        _reset_between_jobs()
+        emit("ready", pid=os.getpid(), metrics={"import_seconds": 0.0, "reused": True})
     # Everything is written: close the event stream (the kernel then knows the run is over,
     # while this process still frees its memory) and skip TensorFlow's slow interpreter
     # teardown.
