@@ -168,7 +168,7 @@ def quicktest_role(
         backend.wait_until_warm(120)  # a user looking at the results while the spare warms up
         warm = _one_quick_test(task, ratings, store, home, backend)
         # Right after the warm one, no pause (a notebook loop, a sweep): its worker is the
-        # spare the warm test started when it started.
+        # one the warm test ran on, released for the next test.
         back_to_back = _one_quick_test(task, ratings, store, home, backend)
         LocalBackend.shutdown()
         cold_worker = _one_quick_test(task, ratings, store, home, LocalBackend(keep_warm=False))

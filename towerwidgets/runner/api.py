@@ -503,7 +503,7 @@ class QuickTestHandle:
                 rec.worker_pid = self._run.pid
                 self._save()
         next_worker = getattr(self._run, "next_worker_pid", None)
-        if next_worker:  # the spare started with this test, for the next one
+        if next_worker:  # the worker that will serve the next test (this one, or a spare)
             self.facts["next_worker_pid"] = next_worker
         if self._cancel_requested:
             self._run.cancel()
