@@ -44,6 +44,8 @@ def test_the_worker_that_finished_a_test_serves_the_next_one(
     assert LocalBackend.spare_pid() == first_record.worker_pid
     assert "--reusable" in LocalBackend._spare.args
     assert backend.wait_until_warm(300)  # it tidied up and said "ready" (an event)
+    first._run.cancel()  # a late cancel of the finished run leaves the worker alone
+    assert LocalBackend.spare_pid() == first_record.worker_pid
 
     second, second_record = _quick_test(store, home, feature_config, tiny_data, backend)
     assert second_record.worker_pid == first_record.worker_pid

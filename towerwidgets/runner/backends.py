@@ -140,6 +140,7 @@ class LocalRun(Run):
         self._on_exit = on_exit
         self._cancelled = False
         self._finished = False  # the worker reported its last stage, "done"
+        self._released = False  # ... and stayed for the next test: no longer this run's
         self._stream_closed = threading.Event()
         self._reader = threading.Thread(
             target=self._read, name=f"tw-worker-{self.pid}", daemon=True
@@ -155,6 +156,7 @@ class LocalRun(Run):
             if event.get("kind") == "released" and self._finished:
                 # The job is over and the worker stays: it serves the next test once it
                 # has tidied up (its "ready", read here so one thread reads at a time).
+                self._released = True
                 self.process._tw_ready = False  # type: ignore[attr-defined]
                 self.process._tw_reader = threading.current_thread()  # type: ignore[attr-defined]
                 if self._on_release is not None:
@@ -195,8 +197,8 @@ class LocalRun(Run):
         self.kill(grace=CANCEL_GRACE_SECONDS)
 
     def kill(self, grace: float = 0.0) -> None:
-        if self.process.poll() is not None:
-            return
+        if self._released or self.process.poll() is not None:
+            return  # a released worker belongs to the next test now
         for sig, wait in ((signal.SIGTERM, grace), (signal.SIGKILL, 1.0)):
             with contextlib.suppress(ProcessLookupError, PermissionError):
                 os.killpg(self.process.pid, sig)
