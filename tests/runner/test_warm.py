@@ -23,10 +23,17 @@ def plenty_of_memory(monkeypatch):
     LocalBackend.shutdown()
 
 
-def _quick_test(store, home, fc, data, backend):
-    mc = model_config("retrieval", epochs=1)
+def _quick_test(store, home, fc, data, backend, mc=None, rating_column=None):
+    mc = mc or model_config("retrieval", epochs=1)
     handle = start_quick_test(
-        fc, mc, data, store=store, home=home, backend=backend, code=generated_code(fc, mc)
+        fc,
+        mc,
+        data,
+        rating_column=rating_column,
+        store=store,
+        home=home,
+        backend=backend,
+        code=generated_code(fc, mc, rating_column),
     )
     record = handle.wait(300)
     assert record.status == "completed", record.error_message
@@ -142,22 +149,9 @@ def test_a_reused_worker_trains_a_seeded_ranking_model_as_a_fresh_one_does(
     mc = ModelConfig.from_preset(
         "regularized", model_type="ranking", name="tiny dropout", batch_size=256, epochs=2
     )
-    code = generated_code(feature_config, mc, "rating")
 
     def ranking(backend):
-        handle = start_quick_test(
-            feature_config,
-            mc,
-            tiny_data,
-            rating_column="rating",
-            store=store,
-            home=home,
-            backend=backend,
-            code=code,
-        )
-        record = handle.wait(300)
-        assert record.status == "completed", record.error_message
-        return handle, record
+        return _quick_test(store, home, feature_config, tiny_data, backend, mc, "rating")
 
     _, fresh = ranking(LocalBackend(keep_warm=False))
     backend = LocalBackend()
