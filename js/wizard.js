@@ -138,10 +138,12 @@ export function renderWizard({ model, el }) {
     model.set("config_data", { ...(model.get("config_data") || {}), ...fields });
     model.save_changes();
   };
+  /** Send what is typed; returns it (commands carry it too, see `next`). */
   const flushText = () => {
     if (timer) { clearTimeout(timer); timer = null; }
     const fields = { ...pending };
     if (Object.keys(fields).length) setFields(fields);
+    return fields;
   };
   // On blur, send after focus has landed on the next element: the update re-renders the
   // type cards, and the re-render can only keep focus it can see.
@@ -400,9 +402,11 @@ export function renderWizard({ model, el }) {
     shownProblems = text;
   }
 
+  // The command carries the typed text itself: ipywidgets holds a state update back while
+  // an earlier one is unanswered (a busy kernel), but sends custom messages at once, so
+  // "continue" could otherwise arrive before the name typed just before it.
   async function next() {
-    flushText();
-    await send("continue");
+    await send("continue", { fields: flushText() });
   }
 
   // Cancel asks before it throws edits away: the config as it was when the wizard opened.
@@ -435,7 +439,7 @@ export function renderWizard({ model, el }) {
       step > 1 ? h("button", { type: "button", class: "tw-btn", "data-key": "back", text: "← Back", onclick: () => send("back") }) : null,
       step < 3
         ? h("button", { type: "button", class: "tw-btn tw-btn-primary", "data-key": "continue", text: "Continue →", disabled: busy, onclick: next })
-        : h("button", { type: "button", class: "tw-btn tw-btn-primary", "data-key": "save", text: "Save Config", disabled: busy, onclick: () => { flushText(); send("save"); } }),
+        : h("button", { type: "button", class: "tw-btn tw-btn-primary", "data-key": "save", text: "Save Config", disabled: busy, onclick: () => send("save", { fields: flushText() }) }),
     ]);
   }
 

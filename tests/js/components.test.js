@@ -317,6 +317,20 @@ describe("ModelWizard", () => {
     cleanup();
   });
 
+  it("Continue right after typing carries the typed name in its command", async () => {
+    vi.useFakeTimers();
+    const model = fakeModel(wizardState());
+    const cleanup = renderWizard({ model, el });
+    const input = el.querySelector('[data-key="name"]');
+    input.value = "Typed just now";
+    input.dispatchEvent(new Event("input"));
+    buttonByText(el, "Continue →").click(); // before the debounce sent it
+    expect(model.lastSent("continue").fields).toEqual({ name: "Typed just now" });
+    expect(model.state.config_data.name).toBe("Typed just now"); // and the state, too
+    vi.useRealTimers();
+    cleanup();
+  });
+
   it("keeps the text fields (and what is typed) across Python updates", async () => {
     const model = fakeModel(wizardState());
     const cleanup = renderWizard({ model, el });

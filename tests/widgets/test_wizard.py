@@ -43,6 +43,21 @@ def test_continue_is_refused_with_inline_errors_until_the_step_is_valid(store, r
     assert replies.last()["ok"] is True
 
 
+def test_continue_and_save_carry_the_text_typed_just_before_them(store, replies):
+    """A busy kernel: the front end still holds back the state update with the typed name
+    when Continue's command arrives; the command's own copy of the text is used."""
+    w = replies.attach(ModelWizard(store=store))
+    front_end(w, "continue", fields={"name": "Typed just now", "step": 3, "epochs": "x"})
+    assert w.step == 2 and replies.last()["ok"] is True
+    assert w.config.name == "Typed just now"  # only the text fields are taken from it
+    front_end(w, "continue", fields={})
+    assert w.step == 3
+    front_end(w, "save", fields={"description": "typed before Save"})
+    assert replies.last()["ok"] is True
+    saved = store.model_configs.list()
+    assert [(c.name, c.description) for c in saved] == [("Typed just now", "typed before Save")]
+
+
 def test_front_end_cannot_jump_past_an_invalid_step(store):
     w = ModelWizard(store=store)
     w.set_state({"step": 3})

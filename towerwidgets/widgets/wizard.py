@@ -11,6 +11,8 @@ from towerwidgets.errors import NotFoundError
 from towerwidgets.widgets.editor import ConfigEditor
 
 STEP_TITLES = {1: "Basic Info & Model Type", 2: "Tower Architecture", 3: "Training Parameters"}
+# The text fields the front end debounces (see js/wizard.js, `next`).
+TYPED_FIELDS = ("name", "description")
 _STEP3_WORDS = ("Learning rate", "Batch size", "Epochs", "loss weight")
 
 
@@ -174,7 +176,17 @@ class ModelWizard(ConfigEditor):
 
     # ── commands ────────────────────────────────────────────────────────────────────────
 
+    def _typed_fields(self, msg: dict[str, Any]) -> None:
+        """The text typed just before a command, carried by it: its state update may
+        still be held back by the front end (one unanswered update at a time)."""
+        fields = msg.get("fields")
+        if isinstance(fields, dict):
+            typed = {k: v for k, v in fields.items() if k in TYPED_FIELDS and isinstance(v, str)}
+            if typed and any(self.config_data.get(k) != v for k, v in typed.items()):
+                self.set_state({"config_data": {**self.config_data, **typed}})
+
     def _cmd_continue(self, msg: dict[str, Any]) -> bool:
+        self._typed_fields(msg)
         if not self.next_step():
             raise ValueError("; ".join(self.step_errors))
         return True
@@ -189,6 +201,7 @@ class ModelWizard(ConfigEditor):
         self.cancel()
 
     def _cmd_save(self, msg: dict[str, Any]) -> dict[str, Any]:
+        self._typed_fields(msg)
         stored = self.save()
         return {"id": stored.id, "name": stored.name}
 
