@@ -12,6 +12,10 @@ export const QUICK_TEST_TRAITS = [
   "message", "result", "recent", "metrics", "run_on", "vertex_settings", "compare_ids", "comparison", "preview",
 ];
 
+/** The synced choices made before Start (towerwidgets/widgets/quick_test.py, SELECTION_TRAITS). */
+const SELECTION = ["feature_config_id", "model_config_id", "rating_column", "epochs_override",
+  "batch_size_override", "learning_rate_override", "vertex_machine", "run_on", "vertex_settings"];
+
 /** @param {{model: import("./dom.js").AnyModel, el: HTMLElement, host?: any}} props */
 export function renderQuickTest({ model, el, host }) {
   const headId = uid("tw-qt-title");
@@ -182,7 +186,9 @@ export function renderQuickTest({ model, el, host }) {
         h("button", {
           type: "button", class: "tw-btn tw-btn-primary", "data-key": "start", text: "▶ Start Quick Test",
           disabled: !model.get("can_start") || running, "aria-disabled": !model.get("can_start") || running ? "true" : "false",
-          onclick: () => command(model, "start"),
+          // The selections travel with the command: a state update made just before it
+          // may still be held back by ipywidgets while the kernel is busy.
+          onclick: () => command(model, "start", { selection: Object.fromEntries(SELECTION.map((k) => [k, model.get(k)])) }),
         })),
       // Python clears status/stage/progress when another test's results are opened.
       running || status ? h("div", { class: "tw-progress-wrap" },

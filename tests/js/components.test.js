@@ -609,7 +609,11 @@ describe("QuickTestPanel", () => {
     epochs.dispatchEvent(new Event("change"));
     expect(model.state.epochs_override).toBe(2);
     buttonByText(el, "▶ Start Quick Test").click();
-    expect(model.lastSent("start")).toBeTruthy();
+    // Start carries the choices made just before it (a held-back state update can't lose them).
+    const { selection } = model.lastSent("start");
+    expect(selection.epochs_override).toBe(2);
+    expect(Object.keys(selection)).toEqual(expect.arrayContaining(["feature_config_id", "model_config_id", "run_on"]));
+    expect(selection).not.toHaveProperty("running");
     cleanup();
     expect(model.listenerCount()).toBe(0);
   });

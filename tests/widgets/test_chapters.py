@@ -295,6 +295,32 @@ def test_panel_without_data_cannot_start(store, feature_config):
     assert "Cannot start" in p.message
 
 
+def test_start_carries_the_selections_made_just_before_it(
+    monkeypatch, store, panel, feature_config
+):
+    """A busy kernel: the state update of a choice made just before Start is still held
+    back by the front end when "start" arrives; the command's own copy of it is used."""
+    first = store.model_configs.list()[0]
+    other = store.model_configs.create(ModelConfig.from_preset("minimal", name="Other"))
+    panel.refresh()
+    assert panel.model_config_id == first.id
+    started, handles = [], []
+
+    def fake_start(*args, **kwargs):
+        started.append((args[1].id, kwargs["epochs"]))
+        handles.append(FakeHandle(store, feature_config, args[1], []))
+        return handles[-1]
+
+    monkeypatch.setattr("towerwidgets.runner.start_quick_test", fake_start)
+    selection = {"model_config_id": other.id, "epochs_override": 5, "running": True}
+    front_end(panel, "start", selection=selection)
+    assert started == [(other.id, 5)]  # and "running" is not a selection: ignored
+    assert panel.model_config_id == other.id and panel.epochs_override == 5
+    handles[0].release.set()
+    panel.wait(5)
+    assert panel.status == "completed"
+
+
 def test_start_streams_events_into_traits_without_blocking(
     monkeypatch, store, panel, feature_config
 ):

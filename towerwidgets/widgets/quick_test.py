@@ -33,6 +33,18 @@ log = logging.getLogger(__name__)
 EPOCH_CHOICES = [1, 2, 3, 5, 10, 20]
 BATCH_CHOICES = [256, 512, 1024, 2048, 4096, 8192]
 LR_CHOICES = [0.001, 0.01, 0.05, 0.1]
+# What the user chooses before Start (synced traits); "start" carries them too.
+SELECTION_TRAITS = (
+    "feature_config_id",
+    "model_config_id",
+    "rating_column",
+    "epochs_override",
+    "batch_size_override",
+    "learning_rate_override",
+    "vertex_machine",
+    "run_on",
+    "vertex_settings",
+)
 VERTEX_MACHINES = [name for name in MACHINE_PRICES if name != "local"]
 STATUS_LABELS = {
     "pending": "Pending",
@@ -243,17 +255,7 @@ class QuickTestPanel(StoreWatching, TowerWidget):
             )
         return value
 
-    @traitlets.observe(
-        "feature_config_id",
-        "model_config_id",
-        "rating_column",
-        "epochs_override",
-        "batch_size_override",
-        "learning_rate_override",
-        "vertex_machine",
-        "run_on",
-        "vertex_settings",
-    )
+    @traitlets.observe(*SELECTION_TRAITS)
     def _on_selection(self, change: Any) -> None:
         if not self._refreshing:
             with self._store_lock:
@@ -751,6 +753,18 @@ class QuickTestPanel(StoreWatching, TowerWidget):
     # ── commands ────────────────────────────────────────────────────────────────────────
 
     def _cmd_start(self, msg: dict[str, Any]) -> None:
+        # The command carries the selections the user saw: ipywidgets holds a state update
+        # back while an earlier one is unanswered (a busy kernel) but sends commands at
+        # once, so a choice made just before Start could otherwise arrive after it.
+        selection = msg.get("selection")
+        if isinstance(selection, dict):
+            changed = {
+                k: v
+                for k, v in selection.items()
+                if k in SELECTION_TRAITS and v != getattr(self, k)
+            }
+            if changed:
+                self.set_state(changed)
         self.start()
 
     def _cmd_cancel(self, msg: dict[str, Any]) -> None:
