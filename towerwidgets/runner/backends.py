@@ -360,6 +360,10 @@ class LocalBackend(Backend):
                 spare._tw_reader = None  # type: ignore[union-attr]
         if spare is not None and spare.poll() is None:
             return spare
+        return self._spawn_for_job(log_path)
+
+    def _spawn_for_job(self, log_path: Path) -> subprocess.Popen:
+        """A worker started for a waiting job (no spare): it stays afterwards if warm."""
         return _spawn_worker(log_path, idle_timeout=self.idle_timeout, reusable=self.keep_warm)
 
     def submit(self, job: dict[str, Any], job_path: Path, on_event: EventCallback) -> LocalRun:
@@ -382,9 +386,7 @@ class LocalBackend(Backend):
             process.stdin.flush()
         except OSError:  # the spare died between the check and the write: start afresh
             run.kill()
-            process = _spawn_worker(
-                log_path, idle_timeout=self.idle_timeout, reusable=self.keep_warm
-            )
+            process = self._spawn_for_job(log_path)
             run = start(process)
             assert process.stdin is not None
             process.stdin.write(f"{job_path}\n".encode())

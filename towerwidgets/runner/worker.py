@@ -671,11 +671,19 @@ def _reset_peak_rss() -> None:
         Path("/proc/self/clear_refs").write_text("5")
 
 
-def _peak_rss_mb() -> float:
+def _status_mb(field: str) -> float | None:
+    """A memory figure of this process from /proc/self/status (VmRSS, VmHWM) in MB."""
     with contextlib.suppress(OSError, ValueError, IndexError):
         for line in Path("/proc/self/status").read_text().splitlines():
-            if line.startswith("VmHWM:"):
-                return round(int(line.split()[1]) / 1024, 1)
+            if line.startswith(f"{field}:"):
+                return int(line.split()[1]) / 1024
+    return None
+
+
+def _peak_rss_mb() -> float:
+    peak = _status_mb("VmHWM")
+    if peak is not None:
+        return round(peak, 1)
     import resource
 
     return round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1)
@@ -767,14 +775,6 @@ MAX_JOBS_PER_WORKER = int(os.environ.get("TOWERWIDGETS_WORKER_MAX_JOBS", "10"))
 REUSE_MAX_RSS_MB = 2500.0
 
 
-def _current_rss_mb() -> float | None:
-    with contextlib.suppress(OSError, ValueError, IndexError):
-        for line in Path("/proc/self/status").read_text().splitlines():
-            if line.startswith("VmRSS:"):
-                return int(line.split()[1]) / 1024
-    return None
-
-
 def _reset_between_jobs() -> None:
     """What one job leaves behind, cleared before the next: Keras' graph and layer-name
     counters, the generated modules, the garbage of the run (its datasets and model)."""
@@ -836,12 +836,12 @@ def main(argv: list[str] | None = None) -> int:
     emit("ready", pid=os.getpid(), metrics={"import_seconds": import_seconds})
     jobs_done = 0
     while True:
-        path = args.job if jobs_done == 0 and args.job else _read_job_path(args.idle_timeout)
+        path = args.job or _read_job_path(args.idle_timeout)  # a job argument: one job
         if not path:
             return 0
         _run_one(path, not job_waiting or jobs_done > 0, import_seconds, jobs_done)
         jobs_done += 1
-        rss = _current_rss_mb()
+        rss = _status_mb("VmRSS")
         if (
             not args.reusable
             or args.job
