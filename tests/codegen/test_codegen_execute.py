@@ -387,3 +387,29 @@ def test_loss_and_val_loss_are_per_example_whatever_the_batch_size(
     # sums it replaced were 16x apart here (and val_loss 256x).
     for key in ("loss", "val_loss"):
         assert epochs[256][key] / epochs[16][key] < 4, (key, epochs)
+
+
+@pytest.mark.parametrize("model_type", ["retrieval", "multitask"])
+def test_in_batch_softmax_loss_equals_tfrs_retrieval_task(tf, tmp_path, model_type):
+    """The generated XLA-compiled loss is tfrs.tasks.Retrieval()'s loss: same value and
+    same gradients, for full, odd-sized and single-row batches."""
+    import tensorflow_recommenders as tfrs
+
+    fc, mc = feature_configs()["ids"], model_config("minimal", model_type)
+    code = generate_trainer_code(fc, mc, rating_column="rating", generated_at=GENERATED_AT)
+    (tmp_path / "trainer.py").write_text(code.trainer_code)
+    module = load_module(tmp_path / "trainer.py")
+    assert "in_batch_softmax_loss(buyer_embeddings, product_embeddings)" in code.trainer_code
+    task = tfrs.tasks.Retrieval()
+    for size, seed in ((256, 0), (37, 1), (1, 2)):
+        queries = tf.Variable(tf.random.stateless_normal([size, 16], [seed, 0]) * 3)
+        candidates = tf.Variable(tf.random.stateless_normal([size, 16], [seed, 1]) * 3)
+        losses, gradients = [], []
+        for loss_fn in (module.in_batch_softmax_loss, task):
+            with tf.GradientTape() as tape:
+                loss = loss_fn(queries, candidates)
+            losses.append(float(loss))
+            gradients.append([g.numpy() for g in tape.gradient(loss, [queries, candidates])])
+        assert losses[0] == pytest.approx(losses[1], rel=1e-5)
+        for ours, theirs in zip(*gradients, strict=True):
+            np.testing.assert_allclose(ours, theirs, rtol=1e-4, atol=1e-5)
