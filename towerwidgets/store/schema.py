@@ -8,6 +8,9 @@ Version history:
       owner/worker pid columns used to find interrupted quick tests.
   2 — adds ``host_id`` and ``heartbeat_at`` to quick_tests: a running test's lease (see
       ``lease.py``), so a shared store never fails a colleague's live run.
+  3 — SQLite ids never come back: the record tables are rebuilt with AUTOINCREMENT, so a
+      deleted last quick test's id (kept in a notebook, a comparison, a link) never names
+      the next one. PostgreSQL's sequences never reused ids; nothing changes there.
 """
 
 from __future__ import annotations
@@ -18,7 +21,7 @@ from collections.abc import Callable
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
-SCHEMA_VERSION = 2
+SCHEMA_VERSION = 3
 
 metadata = sa.MetaData()
 
@@ -37,6 +40,7 @@ feature_configs = sa.Table(
     sa.Column("data", sa.Text, nullable=False),
     sa.Column("created_at", sa.DateTime, nullable=False),
     sa.Column("updated_at", sa.DateTime, nullable=False, index=True),
+    sqlite_autoincrement=True,  # a deleted record's id is never handed out again
 )
 
 model_configs = sa.Table(
@@ -48,6 +52,7 @@ model_configs = sa.Table(
     sa.Column("data", sa.Text, nullable=False),
     sa.Column("created_at", sa.DateTime, nullable=False),
     sa.Column("updated_at", sa.DateTime, nullable=False, index=True),
+    sqlite_autoincrement=True,  # a deleted record's id is never handed out again
 )
 
 quick_tests = sa.Table(
@@ -76,6 +81,7 @@ quick_tests = sa.Table(
     sa.Column("worker_pid", sa.Integer, nullable=True),
     sa.Column("host_id", sa.String(200), nullable=True),
     sa.Column("heartbeat_at", sa.DateTime, nullable=True),
+    sqlite_autoincrement=True,
 )
 
 quick_test_epochs = sa.Table(
@@ -135,4 +141,40 @@ def _upgrade_1_to_2(conn: Connection) -> None:
     conn.exec_driver_sql("ALTER TABLE quick_tests ADD COLUMN heartbeat_at TIMESTAMP")
 
 
-UPGRADES: dict[int, Callable[[Connection], None]] = {0: _upgrade_0_to_1, 1: _upgrade_1_to_2}
+# The tables whose ids users hold, parents first (a child's FOREIGN KEY names its parent).
+ID_TABLES = (feature_configs, model_configs, quick_tests)
+
+
+def _upgrade_2_to_3(conn: Connection) -> None:
+    """Rebuild SQLite's record tables with AUTOINCREMENT (SQLite cannot add it in place):
+    SQLite's 12-step table rebuild, with foreign keys off for the connection (``Store``
+    does that around the upgrade), so dropping the old table cascades nowhere."""
+    if conn.dialect.name != "sqlite":
+        return
+    if conn.exec_driver_sql("PRAGMA foreign_keys").scalar():
+        raise RuntimeError("the version 3 upgrade needs foreign keys off (Store does that)")
+    for table in ID_TABLES:
+        new_name = f"{table.name}_v3"
+        ddl = str(sa.schema.CreateTable(table).compile(dialect=conn.dialect))
+        head = f"CREATE TABLE {table.name} ("
+        if head not in ddl:
+            raise RuntimeError(f"unexpected DDL for {table.name}: {ddl!r}")
+        conn.exec_driver_sql(ddl.replace(head, f"CREATE TABLE {new_name} (", 1))
+        columns = ", ".join(f'"{column.name}"' for column in table.columns)
+        conn.exec_driver_sql(
+            f"INSERT INTO {new_name} ({columns}) SELECT {columns} FROM {table.name}"
+        )
+        conn.exec_driver_sql(f"DROP TABLE {table.name}")  # its indexes go with it
+        conn.exec_driver_sql(f"ALTER TABLE {new_name} RENAME TO {table.name}")
+        for index in table.indexes:
+            index.create(conn)
+    problems = conn.exec_driver_sql("PRAGMA foreign_key_check").all()
+    if problems:
+        raise RuntimeError(f"foreign keys broken by the version 3 upgrade: {problems[:5]}")
+
+
+UPGRADES: dict[int, Callable[[Connection], None]] = {
+    0: _upgrade_0_to_1,
+    1: _upgrade_1_to_2,
+    2: _upgrade_2_to_3,
+}

@@ -302,21 +302,34 @@ class Store:
             changes.notify(self.changes_key, changed)
 
     def _migrate(self) -> None:
-        with self._engine.begin() as conn:
-            version = schema.read_version(conn)
-            if version is None:
-                schema.metadata.create_all(conn)
-                schema.write_version(conn, schema.SCHEMA_VERSION)
-                return
-            if version > schema.SCHEMA_VERSION:
-                raise StoreError(
-                    f"The store {self.url} was written by a newer towerwidgets (schema "
-                    f"{version}, this one knows {schema.SCHEMA_VERSION}); upgrade towerwidgets."
-                )
-            while version < schema.SCHEMA_VERSION:
-                schema.UPGRADES[version](conn)
-                version += 1
-            schema.write_version(conn, version)
+        with self._engine.connect() as conn:
+            sqlite = conn.dialect.name == "sqlite"
+            if sqlite:
+                # Upgrades rebuild tables; SQLite only turns foreign keys off outside a
+                # transaction, and dropping a table with them on would cascade.
+                conn.connection.dbapi_connection.execute("PRAGMA foreign_keys=OFF")
+            try:
+                with conn.begin():
+                    self._migrate_in(conn)
+            finally:
+                if sqlite:
+                    conn.connection.dbapi_connection.execute("PRAGMA foreign_keys=ON")
+
+    def _migrate_in(self, conn: Connection) -> None:
+        version = schema.read_version(conn)
+        if version is None:
+            schema.metadata.create_all(conn)
+            schema.write_version(conn, schema.SCHEMA_VERSION)
+            return
+        if version > schema.SCHEMA_VERSION:
+            raise StoreError(
+                f"The store {self.url} was written by a newer towerwidgets (schema "
+                f"{version}, this one knows {schema.SCHEMA_VERSION}); upgrade towerwidgets."
+            )
+        while version < schema.SCHEMA_VERSION:
+            schema.UPGRADES[version](conn)
+            version += 1
+        schema.write_version(conn, version)
 
     @property
     def schema_version(self) -> int:
