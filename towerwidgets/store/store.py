@@ -313,7 +313,10 @@ class Store:
                     self._migrate_in(conn)
             finally:
                 if sqlite:
-                    conn.connection.dbapi_connection.execute("PRAGMA foreign_keys=ON")
+                    try:
+                        conn.connection.dbapi_connection.execute("PRAGMA foreign_keys=ON")
+                    except sqlite3.Error:
+                        conn.invalidate()  # never pool a connection without foreign keys
 
     def _migrate_in(self, conn: Connection) -> None:
         version = schema.read_version(conn)
