@@ -7,8 +7,10 @@ from pathlib import Path
 
 import pytest
 
+from towerwidgets import FeatureConfig, ModelConfig, QuickTest
+from towerwidgets.config import Feature
 from towerwidgets.errors import StoreError
-from towerwidgets.store import SCHEMA_VERSION, Store
+from towerwidgets.store import SCHEMA_VERSION, Store, schema
 
 FIXTURES = Path(__file__).parent / "fixtures"
 FIXTURE = FIXTURES / "schema_v0.sql"
@@ -65,8 +67,6 @@ def test_a_newer_schema_is_refused_untouched(tmp_path):
 
 
 def test_failed_upgrade_leaves_the_old_store_intact(tmp_path, monkeypatch):
-    from towerwidgets.store import schema
-
     path = tmp_path / "old.db"
     make_v0(path)
 
@@ -112,8 +112,6 @@ def test_version_2_store_is_rebuilt_so_ids_never_come_back(tmp_path):
 
 
 def _test_of(store, fc_id, mc_id):
-    from towerwidgets import QuickTest
-
     fc, mc = store.feature_configs.get(fc_id), store.model_configs.get(mc_id)
     return QuickTest(
         feature_config_id=fc.id,
@@ -124,9 +122,6 @@ def _test_of(store, fc_id, mc_id):
 
 
 def test_a_new_store_never_reuses_a_deleted_last_id(tmp_path):
-    from towerwidgets import FeatureConfig, ModelConfig
-    from towerwidgets.config import Feature
-
     with Store(tmp_path / "s.db") as store:
         fc = FeatureConfig(
             name="F",
@@ -149,8 +144,6 @@ def test_a_new_store_never_reuses_a_deleted_last_id(tmp_path):
 
 
 def test_failed_version_3_upgrade_leaves_the_version_2_store_intact(tmp_path, monkeypatch):
-    from towerwidgets.store import schema
-
     path = tmp_path / "v2.db"
     make_v0(path, FIXTURES / "schema_v2.sql")
     before = _tables_and_indexes(path)
